@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Every test: vet, the race-enabled suite, then bounded fuzzing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+go vet ./...
+go test -race -count=1 -timeout 30m ./...
+go test -run '^$' -fuzz '^FuzzEncode$' -fuzztime 30s ./tokenizer
