@@ -15,3 +15,17 @@ test:
 
 deps:
 	bash scripts/install-deps.sh
+
+# Go bindings of the KServe v2 gRPC API (adapters/triton/inferencepb). Needs
+# protoc (apt protobuf-compiler); the plugins are pinned to go.mod's protobuf
+# and a protoc-gen-go-grpc that targets the grpc runtime in go.mod.
+PROTOC_GEN_GO := google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+PROTOC_GEN_GO_GRPC := google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2
+PB_DIR := adapters/triton/inferencepb
+proto:
+	GOBIN=$(CURDIR)/bin $(GO) install $(PROTOC_GEN_GO)
+	GOBIN=$(CURDIR)/bin $(GO) install $(PROTOC_GEN_GO_GRPC)
+	PATH=$(CURDIR)/bin:$$PATH protoc -I $(PB_DIR) \
+		--go_out=$(PB_DIR) --go_opt=paths=source_relative \
+		--go-grpc_out=$(PB_DIR) --go-grpc_opt=paths=source_relative \
+		$(PB_DIR)/model_config.proto $(PB_DIR)/grpc_service.proto
