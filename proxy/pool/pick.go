@@ -1,0 +1,35 @@
+package pool
+
+import (
+	"math/rand/v2"
+	"slices"
+)
+
+// pick chooses among the available replicas not yet tried by the power of
+// two random choices: draw two, keep the cheaper. It balances nearly as well
+// as always taking the cheapest, without herding every caller onto the one
+// replica that looked best a moment ago. It returns nil when none is left.
+func (p *Pool) pick(tried []*replica) *replica {
+	cands := make([]*replica, 0, len(p.replicas))
+	for _, r := range p.replicas {
+		if !slices.Contains(tried, r) && r.available() {
+			cands = append(cands, r)
+		}
+	}
+	switch len(cands) {
+	case 0:
+		return nil
+	case 1:
+		return cands[0]
+	}
+	i := rand.IntN(len(cands))
+	j := rand.IntN(len(cands) - 1)
+	if j >= i {
+		j++
+	}
+	a, b := cands[i], cands[j]
+	if b.cost() < a.cost() {
+		return b
+	}
+	return a
+}

@@ -1,0 +1,151 @@
+package pool
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+	"go.uber.org/zap"
+
+	"github.com/infergate/infergate/adapters"
+)
+
+const (
+	// ewmaAlpha weighs the newest latency sample.
+	ewmaAlpha = 0.3
+	// unknownFailurePenalty is the latency charged for a failure of a
+	// replica with no latency yet, so fast failures do not attract traffic.
+	unknownFailurePenalty = 100 * time.Millisecond
+)
+
+// replica is one Replica with its breaker and load statistics.
+type replica struct {
+	Replica
+	breaker  *gobreaker.CircuitBreaker[adapters.Outputs]
+	ready    atomic.Bool
+	inflight atomic.Int64
+	ewma     atomic.Int64 // latency EWMA in ns; 0 until the first call
+	requests atomic.Uint64
+	failures atomic.Uint64
+}
+
+// callerGone marks an error caused by the caller cancelling, which says
+// nothing about the replica and is excluded from its breaker.
+type callerGone struct{ err error }
+
+func (e callerGone) Error() string { return e.err.Error() }
+func (e callerGone) Unwrap() error { return e.err }
+
+func newReplica(r Replica, opts Options) *replica {
+	rep := &replica{Replica: r}
+	obs, log := opts.Observer, opts.Logger.With(zap.String("replica", r.Name))
+	rep.breaker = gobreaker.NewCircuitBreaker[adapters.Outputs](gobreaker.Settings{
+		Name:    r.Name,
+		Timeout: opts.OpenTimeout,
+		ReadyToTrip: func(c gobreaker.Counts) bool {
+			return c.ConsecutiveFailures >= opts.ConsecutiveFailures
+		},
+		// Only failures another replica might not have count: bad input,
+		// internal errors and callers who left are neither success nor failure.
+		IsExcluded: func(err error) bool {
+			var gone callerGone
+			return err != nil && (errors.As(err, &gone) || !adapters.Retryable(err))
+		},
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			obs.BreakerState(r.Name, to.String())
+			if to == gobreaker.StateOpen {
+				log.Warn("breaker opened", zap.String("from", from.String()))
+			} else {
+				log.Info("breaker state", zap.String("from", from.String()), zap.String("to", to.String()))
+			}
+		},
+	})
+	obs.BreakerState(r.Name, gobreaker.StateClosed.String())
+	return rep
+}
+
+// call runs b on the replica inside its breaker. ran is false when the
+// breaker refused the call, so no work was done.
+func (r *replica) call(ctx context.Context, b adapters.Batch, obs Observer) (out adapters.Outputs, ran bool, err error) {
+	obs.InFlight(r.Name, int(r.inflight.Add(1)))
+	start := time.Now()
+	out, err = r.breaker.Execute(func() (adapters.Outputs, error) {
+		ran = true
+		out, err := r.Runtime.Infer(ctx, b)
+		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
+			return nil, callerGone{err}
+		}
+		return out, err
+	})
+	d := time.Since(start)
+	obs.InFlight(r.Name, int(r.inflight.Add(-1)))
+
+	var gone callerGone
+	switch {
+	case !ran:
+		obs.BackendDone(r.Name, "rejected", d)
+		return nil, false, adapters.Wrap(adapters.KindUnavailable, err)
+	case err == nil:
+		r.requests.Add(1)
+		r.observe(d, false)
+		obs.BackendDone(r.Name, "ok", d)
+		return out, true, nil
+	case errors.As(err, &gone):
+		r.requests.Add(1)
+		obs.BackendDone(r.Name, "canceled", d)
+		return nil, true, gone.err
+	default:
+		r.requests.Add(1)
+		r.failures.Add(1)
+		if adapters.Retryable(err) {
+			r.observe(d, true)
+		}
+		obs.BackendDone(r.Name, adapters.KindOf(err).String(), d)
+		return nil, true, err
+	}
+}
+
+// observe folds one latency sample into the EWMA. A failure is charged at
+// least four times the current EWMA: a replica that fails fast must not look
+// fast to the picker.
+func (r *replica) observe(d time.Duration, failed bool) {
+	for {
+		old := r.ewma.Load()
+		sample := int64(d)
+		if failed {
+			if old > 0 {
+				sample = max(sample, 4*old)
+			} else {
+				sample = max(sample, int64(unknownFailurePenalty))
+			}
+		}
+		next := sample
+		if old > 0 {
+			next = old + int64(ewmaAlpha*float64(sample-old))
+		}
+		if r.ewma.CompareAndSwap(old, next) {
+			return
+		}
+	}
+}
+
+// available reports whether the picker may choose the replica. State() also
+// moves an open breaker whose timeout passed to half-open.
+func (r *replica) available() bool {
+	return r.ready.Load() && r.breaker.State() != gobreaker.StateOpen
+}
+
+// cost is the p2c score: expected wait if calls queue behind each other. A
+// replica without latency data costs almost nothing, so it gets tried.
+func (r *replica) cost() float64 {
+	return float64(r.inflight.Load()+1) * float64(r.ewma.Load()+int64(time.Microsecond))
+}
+
+// fits reports whether ctx leaves the replica its usual latency, so a retry
+// is worth starting.
+func (r *replica) fits(ctx context.Context) bool {
+	deadline, ok := ctx.Deadline()
+	return !ok || time.Until(deadline) > time.Duration(r.ewma.Load())
+}
