@@ -1,0 +1,133 @@
+// A small hand-written time-series line chart on <canvas>.
+//
+// Why hand-written: the dashboard ships with no build step and nothing from a
+// CDN, and it needs only one chart type (a few lines over a sliding time
+// window). About 150 lines here cost less to read and keep than vendoring a
+// charting library tens of kilobytes large, and it draws with the page's own
+// colour variables so light and dark follow the system.
+
+import { el } from "./format.js";
+
+const PAD = { left: 46, right: 8, top: 8, bottom: 20 };
+
+export class LineChart {
+  /**
+   * opts: {id, title, series: [{name, color}] (color: a CSS variable name),
+   * format(v) for axis and readout, max (fixed top, e.g. 1 for ratios)}.
+   */
+  constructor(opts) {
+    this.opts = opts;
+    this.points = [];
+    this.window = 300;
+    this.canvas = el("canvas", { role: "img", "aria-label": `${opts.title}: no data yet` });
+    this.now = el("span", { class: "now" }, "no data yet");
+    const keys = opts.series.length > 1
+      ? el("div", { class: "keys" }, opts.series.map((s) => el("span", { style: { "--c": `var(${s.color})` } }, s.name)))
+      : null;
+    this.root = el("figure", { class: "chart", id: opts.id },
+      el("figcaption", {}, el("strong", {}, opts.title), this.now), keys, this.canvas);
+    new ResizeObserver(() => this.draw()).observe(this.canvas);
+    matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.draw());
+  }
+
+  /** set replaces the data: points are {t (ms since epoch), v: [value per series]}; window in seconds. */
+  set(points, windowSec) {
+    this.points = points;
+    this.window = windowSec;
+    const last = points.length ? points[points.length - 1].v : null;
+    const f = this.opts.format;
+    if (last && last.some((x) => x != null)) {
+      const parts = this.opts.series.map((s, i) => `${s.name} ${f(last[i])}`);
+      this.now.replaceChildren(...this.opts.series.map((s, i) =>
+        el("span", {}, this.opts.series.length > 1 ? `${s.name} ` : "", el("b", {}, f(last[i])), i < this.opts.series.length - 1 ? " · " : "")));
+      this.canvas.setAttribute("aria-label", `${this.opts.title}, latest: ${parts.join(", ")}`);
+      this.root.dataset.last = last.map((x) => (x == null ? "" : String(x))).join(",");
+    }
+    this.draw();
+  }
+
+  draw() {
+    const c = this.canvas;
+    const w = c.clientWidth, h = c.clientHeight;
+    if (!w || !h) return;
+    const dpr = window.devicePixelRatio || 1;
+    if (c.width !== Math.round(w * dpr) || c.height !== Math.round(h * dpr)) {
+      c.width = Math.round(w * dpr);
+      c.height = Math.round(h * dpr);
+    }
+    const g = c.getContext("2d");
+    g.setTransform(dpr, 0, 0, dpr, 0, 0);
+    g.clearRect(0, 0, w, h);
+    const css = getComputedStyle(c);
+    const color = (name) => css.getPropertyValue(name).trim() || "#888";
+    const plotW = w - PAD.left - PAD.right, plotH = h - PAD.top - PAD.bottom;
+    const tEnd = this.points.length ? Math.max(Date.now(), this.points[this.points.length - 1].t) : Date.now();
+    // Until the window fills, zoom to the data so a fresh page shows something.
+    const first = this.points.length ? this.points[0].t : tEnd;
+    const span = Math.min(this.window, Math.max(30, Math.ceil((tEnd - first) / 1000)));
+    const tStart = tEnd - span * 1000;
+
+    let top = this.opts.max ?? 0;
+    if (this.opts.max == null) {
+      for (const p of this.points) {
+        if (p.t < tStart) continue;
+        for (const v of p.v) if (v != null && v > top) top = v;
+      }
+      top = niceCeil(top);
+    }
+    const x = (t) => PAD.left + ((t - tStart) / (tEnd - tStart)) * plotW;
+    const y = (v) => PAD.top + plotH - (v / top) * plotH;
+
+    // Grid and axis labels.
+    g.font = `11px ${css.fontFamily}`;
+    g.fillStyle = color("--muted");
+    g.strokeStyle = color("--grid");
+    g.lineWidth = 1;
+    g.textAlign = "right";
+    g.textBaseline = "middle";
+    for (let i = 0; i <= 4; i++) {
+      const v = (top * i) / 4;
+      const yy = Math.round(y(v)) + 0.5;
+      g.beginPath(); g.moveTo(PAD.left, yy); g.lineTo(w - PAD.right, yy); g.stroke();
+      g.fillText(this.opts.format(v, true), PAD.left - 6, yy);
+    }
+    g.textAlign = "center";
+    g.textBaseline = "top";
+    const step = span <= 60 ? 10 : span <= 180 ? 30 : span <= 300 ? 60 : 180;
+    for (let s = 0; s <= span; s += step) {
+      const xx = x(tEnd - s * 1000);
+      g.fillText(s === 0 ? "now" : `-${s >= 60 && s % 60 === 0 ? `${s / 60}m` : `${s}s`}`, Math.min(Math.max(xx, PAD.left + 10), w - PAD.right - 12), h - PAD.bottom + 5);
+    }
+
+    // Lines, clipped to the plot; a null value breaks the line.
+    g.save();
+    g.beginPath();
+    g.rect(PAD.left, PAD.top - 2, plotW, plotH + 4);
+    g.clip();
+    g.lineWidth = 1.8;
+    g.lineJoin = "round";
+    this.opts.series.forEach((s, i) => {
+      g.strokeStyle = color(s.color);
+      g.beginPath();
+      let pen = false;
+      for (const p of this.points) {
+        if (p.t < tStart - 2000) continue;
+        const v = p.v[i];
+        if (v == null || !isFinite(v)) { pen = false; continue; }
+        const px = x(p.t), py = y(Math.min(v, top));
+        if (pen) g.lineTo(px, py); else g.moveTo(px, py);
+        pen = true;
+      }
+      g.stroke();
+    });
+    g.restore();
+  }
+}
+
+/** niceCeil rounds up to 1, 2 or 5 times a power of ten (and at least 1e-9). */
+export function niceCeil(v) {
+  if (!(v > 0)) return 1;
+  const p = Math.pow(10, Math.floor(Math.log10(v)));
+  for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+  return 10 * p;
+}

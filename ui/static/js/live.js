@@ -1,0 +1,75 @@
+// Live: polls GET /v1/stats once a second and keeps the last 15 minutes in
+// the page, drawn as line charts; the load-test form lives on the same panel
+// so its effect shows in the charts while it runs.
+
+import { call } from "./api.js";
+import { LineChart } from "./chart.js";
+import { num, pct, ms } from "./format.js";
+import { readStats } from "./stats.js";
+import { initLoadTest } from "./loadtest.js";
+
+const $ = (id) => document.getElementById(id);
+const KEEP_MS = 15 * 60 * 1000;
+const EVERY_MS = 1000;
+
+export function initLive() {
+  const charts = [
+    { key: ["rps"], chart: new LineChart({ id: "chart-rps", title: "Requests per second", series: [{ name: "req/s", color: "--series-1" }], format: (v) => num(v, 1) }) },
+    { key: ["p50", "p95", "p99"], chart: new LineChart({ id: "chart-latency", title: "Latency", series: [{ name: "p50", color: "--series-1" }, { name: "p95", color: "--series-3" }, { name: "p99", color: "--series-2" }], format: (v, axis) => (axis ? num(v, 1) : ms(v)) }) },
+    { key: ["batchRows"], chart: new LineChart({ id: "chart-batch", title: "Batch rows (mean)", series: [{ name: "rows", color: "--series-1" }], format: (v) => num(v, 1) }) },
+    { key: ["padding"], chart: new LineChart({ id: "chart-padding", title: "Padding ratio", series: [{ name: "padding", color: "--series-3" }], max: 1, format: (v) => pct(v, 0) }) },
+    { key: ["cacheHit"], chart: new LineChart({ id: "chart-cache", title: "Cache hit ratio", series: [{ name: "hits", color: "--series-1" }], max: 1, format: (v) => pct(v, 0) }) },
+    { key: ["queue"], chart: new LineChart({ id: "chart-queue", title: "Queue depth", series: [{ name: "queued", color: "--series-2" }], format: (v, axis) => num(v, axis ? 1 : 0) }) },
+  ];
+  $("charts").append(...charts.map((c) => c.chart.root));
+
+  const history = [];
+  let prev = null;
+  let timer = null;
+  let shown = false;
+  let failures = 0;
+
+  const redraw = () => {
+    const win = Number($("window").value);
+    for (const c of charts) c.chart.set(history.map((h) => ({ t: h.t, v: c.key.map((k) => h[k]) })), win);
+  };
+  $("window").addEventListener("change", redraw);
+
+  async function poll() {
+    timer = null;
+    try {
+      const { data } = await call("/v1/stats", { timeoutMs: 4000 });
+      const now = Date.now();
+      const s = readStats(data, prev, now);
+      prev = { data, t: now };
+      history.push({ t: now, ...s });
+      while (history.length && history[0].t < now - KEEP_MS) history.shift();
+      failures = 0;
+      $("live-status").textContent = "";
+      if (shown) redraw();
+    } catch (err) {
+      failures++;
+      $("live-status").textContent = `Live numbers unavailable: ${err.message}`;
+      history.push({ t: Date.now() }); // a gap in the lines
+    }
+    schedule();
+  }
+
+  function schedule() {
+    if (timer || document.hidden) return;
+    timer = setTimeout(poll, failures ? Math.min(10000, EVERY_MS * 2 ** failures) : EVERY_MS);
+  }
+  document.addEventListener("visibilitychange", () => {
+    if (document.hidden) { clearTimeout(timer); timer = null; } else schedule();
+  });
+  poll();
+
+  const loadTest = initLoadTest();
+  return {
+    visible(on) {
+      shown = on;
+      loadTest.visible(on);
+      if (on) redraw();
+    },
+  };
+}
