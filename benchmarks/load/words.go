@@ -1,0 +1,20 @@
+package load
+
+// words holds common words of several languages, enough to build texts whose
+// language a classifier can tell and whose tokenization varies like real
+// text (Latin, Cyrillic and Greek scripts, accents). Built in so that a
+// benchmark needs no downloaded corpus.
+var words = [][]string{
+	{"the", "people", "time", "world", "system", "because", "important", "children", "government", "between", "without", "another", "service", "information", "through", "business", "although", "question", "morning", "window", "friendly", "weather", "station", "building", "remember", "thousand", "number", "country", "language", "everything"},
+	{"le", "temps", "monde", "parce", "que", "toujours", "aujourd'hui", "beaucoup", "gouvernement", "entreprise", "fenêtre", "été", "même", "déjà", "très", "après", "réseau", "données", "fichier", "ouvrir", "fermer", "chercher", "élève", "château", "rivière", "boulangerie", "quelque", "chose", "pourquoi", "maintenant"},
+	{"die", "zeit", "welt", "weil", "immer", "heute", "größer", "regierung", "unternehmen", "fenster", "schön", "straße", "über", "müssen", "können", "datei", "öffnen", "schließen", "suchen", "einstellungen", "verbindung", "herunterladen", "schüler", "fluss", "bäckerei", "etwas", "warum", "jetzt", "zusammenarbeit", "geschwindigkeit"},
+	{"el", "tiempo", "mundo", "porque", "siempre", "hoy", "mañana", "gobierno", "empresa", "ventana", "año", "niño", "también", "después", "archivo", "abrir", "cerrar", "buscar", "configuración", "conexión", "descargar", "estación", "río", "panadería", "algo", "por", "qué", "ahora", "corazón", "canción"},
+	{"il", "tempo", "mondo", "perché", "sempre", "oggi", "domani", "governo", "azienda", "finestra", "città", "bambino", "anche", "dopo", "aprire", "chiudere", "cercare", "impostazioni", "connessione", "scaricare", "stazione", "fiume", "qualcosa", "adesso", "giorno", "sera", "amico", "lavoro", "strada", "piazza"},
+	{"o", "tempo", "mundo", "porque", "sempre", "hoje", "amanhã", "governo", "empresa", "janela", "coração", "criança", "também", "depois", "arquivo", "abrir", "fechar", "procurar", "configurações", "conexão", "baixar", "estação", "rio", "padaria", "alguma", "coisa", "agora", "não", "irmão", "informação"},
+	{"de", "tijd", "wereld", "omdat", "altijd", "vandaag", "morgen", "regering", "bedrijf", "venster", "kinderen", "ook", "daarna", "bestand", "openen", "sluiten", "zoeken", "instellingen", "verbinding", "downloaden", "station", "rivier", "bakkerij", "iets", "waarom", "nu", "gezellig", "fiets", "huis", "vrienden"},
+	{"tiden", "världen", "eftersom", "alltid", "idag", "imorgon", "regeringen", "företaget", "fönster", "barn", "också", "efter", "filen", "öppna", "stänga", "söka", "inställningar", "anslutning", "ladda", "ner", "stationen", "älven", "bageriet", "något", "varför", "nu", "kärlek", "sjö", "skog", "hjärta"},
+	{"czas", "świat", "ponieważ", "zawsze", "dzisiaj", "jutro", "rząd", "firma", "okno", "dziecko", "również", "potem", "plik", "otworzyć", "zamknąć", "szukać", "ustawienia", "połączenie", "pobrać", "stacja", "rzeka", "piekarnia", "coś", "dlaczego", "teraz", "źródło", "łódź", "żółty", "gęś", "miłość"},
+	{"zaman", "dünya", "çünkü", "her", "zaman", "bugün", "yarın", "hükümet", "şirket", "pencere", "çocuk", "ayrıca", "sonra", "dosya", "açmak", "kapatmak", "aramak", "ayarlar", "bağlantı", "indirmek", "istasyon", "nehir", "fırın", "bir", "şey", "neden", "şimdi", "güzel", "öğrenci", "ışık"},
+	{"время", "мир", "потому", "что", "всегда", "сегодня", "завтра", "правительство", "компания", "окно", "ребёнок", "также", "после", "файл", "открыть", "закрыть", "искать", "настройки", "соединение", "загрузить", "станция", "река", "пекарня", "что-то", "почему", "сейчас", "любовь", "город", "дорога", "друг"},
+	{"χρόνος", "κόσμος", "επειδή", "πάντα", "σήμερα", "αύριο", "κυβέρνηση", "εταιρεία", "παράθυρο", "παιδί", "επίσης", "μετά", "αρχείο", "άνοιγμα", "κλείσιμο", "αναζήτηση", "ρυθμίσεις", "σύνδεση", "λήψη", "σταθμός", "ποτάμι", "φούρνος", "κάτι", "γιατί", "τώρα", "αγάπη", "πόλη", "δρόμος", "φίλος", "θάλασσα"},
+}
