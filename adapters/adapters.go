@@ -5,7 +5,10 @@
 // adapters/triton) and the gateway depends only on this one.
 package adapters
 
-import "context"
+import (
+	"context"
+	"math"
+)
 
 // Standard tensor names of a BERT-family model. Adapters map them to the
 // model's own names found in its metadata.
@@ -29,15 +32,31 @@ type Batch struct {
 	Outputs []string
 }
 
-// Validate reports a KindBadInput error when the slices do not match the shape.
+// Validate reports a KindBadInput error when the slices do not match the
+// shape, or hold values no BERT-family model accepts: negative token or
+// token-type ids (ONNX Gather would silently read them from the end of the
+// table) and attention masks other than 0 or 1.
 func (b Batch) Validate() error {
-	n := b.Rows * b.Len
 	switch {
 	case b.Rows <= 0 || b.Len <= 0:
 		return Errorf(KindBadInput, "batch shape [%d, %d] is empty", b.Rows, b.Len)
-	case len(b.InputIDs) != n || len(b.AttentionMask) != n || len(b.TokenTypeIDs) != n:
+	case b.Rows > math.MaxInt/b.Len:
+		return Errorf(KindBadInput, "batch shape [%d, %d] is too large", b.Rows, b.Len)
+	}
+	n := b.Rows * b.Len
+	if len(b.InputIDs) != n || len(b.AttentionMask) != n || len(b.TokenTypeIDs) != n {
 		return Errorf(KindBadInput, "batch shape [%d, %d] needs %d values per input, got %d, %d, %d",
 			b.Rows, b.Len, n, len(b.InputIDs), len(b.AttentionMask), len(b.TokenTypeIDs))
+	}
+	for i := range n {
+		switch {
+		case b.InputIDs[i] < 0:
+			return Errorf(KindBadInput, "input_ids[%d][%d] = %d is negative", i/b.Len, i%b.Len, b.InputIDs[i])
+		case b.TokenTypeIDs[i] < 0:
+			return Errorf(KindBadInput, "token_type_ids[%d][%d] = %d is negative", i/b.Len, i%b.Len, b.TokenTypeIDs[i])
+		case b.AttentionMask[i] != 0 && b.AttentionMask[i] != 1:
+			return Errorf(KindBadInput, "attention_mask[%d][%d] = %d is not 0 or 1", i/b.Len, i%b.Len, b.AttentionMask[i])
+		}
 	}
 	return nil
 }

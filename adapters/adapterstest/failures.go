@@ -1,0 +1,188 @@
+package adapterstest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/infergate/infergate/adapters"
+)
+
+// wantKind fails t unless err is an error of kind want.
+func wantKind(t *testing.T, what string, err error, want adapters.Kind) {
+	t.Helper()
+	switch {
+	case err == nil:
+		t.Errorf("%s: err = nil; want a %v error", what, want)
+	case adapters.KindOf(err) != want:
+		t.Errorf("%s: err = %v (kind %v); want kind %v", what, err, adapters.KindOf(err), want)
+	}
+}
+
+// stillServes fails t unless the runtime answers a golden case correctly.
+func (s *suite) stillServes(t *testing.T, after string) {
+	t.Helper()
+	c := s.golden.Cases[0]
+	rows, err := inferCases(context.Background(), s.rt, []Case{c}, 0)
+	if err != nil {
+		t.Fatalf("after %s: Infer = %v", after, err)
+	}
+	if msg := compare(rows[0], goldenRow(c)); msg != "" {
+		t.Errorf("after %s: %s", after, msg)
+	}
+}
+
+func (s *suite) testContext(t *testing.T) {
+	b := batchOf(s.golden.Cases[:1], 0)
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := s.rt.Infer(cancelled, b)
+	wantKind(t, "Infer(cancelled context)", err, adapters.KindTimeout)
+
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err = s.rt.Infer(expired, b)
+	wantKind(t, "Infer(expired context)", err, adapters.KindTimeout)
+
+	s.stillServes(t, "cancelled calls")
+}
+
+// testDeadlineMidCall grows a batch until a call takes a while, then gives the
+// same call a deadline a quarter as long: it must end early with KindTimeout,
+// not run to completion.
+func (s *suite) testDeadlineMidCall(t *testing.T) {
+	ctx := context.Background()
+	c := s.golden.Cases[0]
+	const seqLen, slow = 128, 60 * time.Millisecond
+	var (
+		b    adapters.Batch
+		full time.Duration
+	)
+	for rows := 8; ; rows *= 2 {
+		batch := make([]Case, min(rows, s.maxRows(512)))
+		for i := range batch {
+			batch[i] = c
+		}
+		b = batchOf(batch, seqLen, adapters.Logits)
+		full = time.Duration(1<<63 - 1)
+		for range 2 { // the faster of two runs, against a noisy machine
+			start := time.Now()
+			if _, err := s.rt.Infer(ctx, b); err != nil {
+				t.Fatalf("Infer(%d x %d) = %v", b.Rows, b.Len, err)
+			}
+			full = min(full, time.Since(start))
+		}
+		if full >= slow || b.Rows >= s.maxRows(512) {
+			break
+		}
+	}
+
+	deadline := full / 4
+	dctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	_, err := s.rt.Infer(dctx, b)
+	elapsed := time.Since(start)
+	t.Logf("batch %d x %d: %v in full, %v with a %v deadline (err %v)", b.Rows, b.Len, full, elapsed, deadline, err)
+	if full < slow/3 {
+		// Too fast to tell an early stop from a finished call: only the kind
+		// of a failure is checked.
+		if err != nil {
+			wantKind(t, "Infer past its deadline", err, adapters.KindTimeout)
+		}
+		return
+	}
+	wantKind(t, "Infer past its deadline", err, adapters.KindTimeout)
+	if limit := deadline + full/2; elapsed > limit {
+		t.Errorf("Infer with a %v deadline returned after %v; want within %v (the full call takes %v)", deadline, elapsed, limit, full)
+	}
+	s.stillServes(t, "a call stopped at its deadline")
+}
+
+func (s *suite) testBadInput(t *testing.T) {
+	c := s.golden.Cases[0]
+	n := len(c.InputIDs)
+	good := func(edit func(b *adapters.Batch)) adapters.Batch {
+		b := batchOf([]Case{c}, 0)
+		edit(&b)
+		return b
+	}
+	tooLong := batchOf([]Case{c}, 4096)
+	for i := range tooLong.InputIDs {
+		tooLong.InputIDs[i], tooLong.AttentionMask[i] = c.InputIDs[i%n], 1
+	}
+	tests := []struct {
+		name string
+		give adapters.Batch
+	}{
+		{"no rows", adapters.Batch{}},
+		{"negative length", adapters.Batch{Rows: 1, Len: -1}},
+		{"rows x len mismatch", good(func(b *adapters.Batch) { b.Rows = 2 })},
+		{"short input_ids", good(func(b *adapters.Batch) { b.InputIDs = b.InputIDs[:n-1] })},
+		{"short attention_mask", good(func(b *adapters.Batch) { b.AttentionMask = b.AttentionMask[:n-1] })},
+		{"short token_type_ids", good(func(b *adapters.Batch) { b.TokenTypeIDs = b.TokenTypeIDs[:n-1] })},
+		{"unknown output", good(func(b *adapters.Batch) { b.Outputs = []string{"no_such_output"} })},
+		{"negative id", good(func(b *adapters.Batch) { b.InputIDs[n-1] = -5 })},
+		{"attention mask 2", good(func(b *adapters.Batch) { b.AttentionMask[0] = 2 })},
+		{"id beyond the vocabulary", good(func(b *adapters.Batch) { b.InputIDs[n-1] = 1 << 40 })},
+		{"sequence beyond the position table", tooLong},
+	}
+	for _, tt := range tests {
+		_, err := s.rt.Infer(context.Background(), tt.give)
+		wantKind(t, "Infer("+tt.name+")", err, adapters.KindBadInput)
+	}
+	s.stillServes(t, "bad input")
+}
+
+// testClose closes a runtime while calls are in flight: every call either
+// succeeds or fails with KindUnavailable, later calls fail the same way, and
+// no goroutine is left behind.
+func (s *suite) testClose(t *testing.T) {
+	ignore := goleak.IgnoreCurrent()
+	func() {
+		rt := s.newRuntime(t)
+		b := batchOf(s.golden.Cases[:1], 0)
+		var (
+			wg sync.WaitGroup
+			ok atomic.Int64
+		)
+		for w := range 4 {
+			wg.Go(func() {
+				for range 100000 {
+					_, err := rt.Infer(context.Background(), b)
+					if err == nil {
+						ok.Add(1)
+						continue
+					}
+					wantKind(t, fmt.Sprintf("Infer racing Close (worker %d)", w), err, adapters.KindUnavailable)
+					return
+				}
+				t.Errorf("worker %d: Infer kept succeeding after Close", w)
+			})
+		}
+		for start := time.Now(); ok.Load() < 8 && time.Since(start) < 30*time.Second; {
+			time.Sleep(time.Millisecond)
+		}
+		if err := rt.Close(); err != nil {
+			t.Errorf("Close() = %v", err)
+		}
+		wg.Wait()
+
+		ctx := context.Background()
+		_, err := rt.Infer(ctx, b)
+		wantKind(t, "Infer after Close", err, adapters.KindUnavailable)
+		wantKind(t, "Ready after Close", rt.Ready(ctx), adapters.KindUnavailable)
+		_, err = rt.Metadata(ctx)
+		if err == nil {
+			t.Error("Metadata after Close: err = nil; want an error")
+		}
+		_ = rt.Close() // a second Close must not panic
+	}()
+	goleak.VerifyNone(t, ignore)
+}
