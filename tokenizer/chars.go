@@ -1,0 +1,196 @@
+package tokenizer
+
+import (
+	"sync"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/unicode/norm"
+)
+
+// charFlags classifies one code point the way HF tokenizers' BertNormalizer
+// and BertPreTokenizer see it. HF pins older Unicode tables than Go's (the
+// unicode_categories crate for control, punctuation and Mn; Rust's std for
+// lowercase), so Go's tables are corrected by the generated hf* lists in
+// tables_hf.go.
+type charFlags uint8
+
+const (
+	cRemove charFlags = 1 << iota // dropped by clean_text (NUL, U+FFFD, Cc, Cf, Co)
+	cSpace                        // White_Space: a word break
+	cPunct                        // BERT punctuation: a word of its own
+	cCJK                          // CJK ideograph: surrounded by spaces
+	cMn                           // nonspacing mark: dropped by strip_accents
+	cLower                        // lowercasing changes it
+	cDecomp                       // strip_accents (NFD then drop Mn) changes it
+)
+
+const blockBits = 7
+
+// charTable is a two-level lookup of charFlags for every code point, built
+// once and never written after.
+type charTable struct {
+	index [(unicode.MaxRune + 1) >> blockBits]uint16
+	data  []charFlags
+}
+
+func (t *charTable) get(r rune) charFlags {
+	if uint32(r) > unicode.MaxRune {
+		return cRemove
+	}
+	return t.data[int(t.index[r>>blockBits])<<blockBits|int(r&(1<<blockBits-1))]
+}
+
+// chars returns the shared immutable table.
+var chars = sync.OnceValue(buildCharTable)
+
+func isCJK(r rune) bool {
+	return (r >= 0x4E00 && r <= 0x9FFF) ||
+		(r >= 0x3400 && r <= 0x4DBF) ||
+		(r >= 0x20000 && r <= 0x2A6DF) ||
+		(r >= 0x2A700 && r <= 0x2B73F) ||
+		(r >= 0x2B740 && r <= 0x2B81F) ||
+		(r >= 0x2B920 && r <= 0x2CEAF) ||
+		(r >= 0xF900 && r <= 0xFAFF) ||
+		(r >= 0x2F800 && r <= 0x2FA1F)
+}
+
+func setRanges(flat []charFlags, tab *unicode.RangeTable, f charFlags) {
+	for _, r16 := range tab.R16 {
+		for r := uint32(r16.Lo); r <= uint32(r16.Hi); r += uint32(r16.Stride) {
+			flat[r] |= f
+		}
+	}
+	for _, r32 := range tab.R32 {
+		for r := r32.Lo; r <= r32.Hi; r += r32.Stride {
+			flat[r] |= f
+		}
+	}
+}
+
+func buildCharTable() *charTable {
+	flat := make([]charFlags, unicode.MaxRune+1)
+	for _, tab := range []*unicode.RangeTable{unicode.Cc, unicode.Cf, unicode.Co} {
+		setRanges(flat, tab, cRemove)
+	}
+	flat[0] |= cRemove
+	flat[0xFFFD] |= cRemove
+	for _, r := range "\t\n\r" {
+		flat[r] &^= cRemove
+	}
+	setRanges(flat, unicode.White_Space, cSpace)
+	setRanges(flat, unicode.P, cPunct)
+	for r := rune(0); r < 128; r++ {
+		if r > ' ' && r < 127 && !('0' <= r && r <= '9') && !('a' <= r && r <= 'z') && !('A' <= r && r <= 'Z') {
+			flat[r] |= cPunct
+		}
+	}
+	setRanges(flat, unicode.Mn, cMn)
+	for _, r := range hfCleanToggle {
+		flat[r] ^= cRemove
+	}
+	for _, r := range hfPunctToggle {
+		flat[r] ^= cPunct
+	}
+	for _, r := range hfMnToggle {
+		flat[r] ^= cMn
+	}
+	var buf [32]byte
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if isCJK(r) {
+			flat[r] |= cCJK
+		}
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		if unicode.ToLower(r) != r || r == 0x130 {
+			flat[r] |= cLower
+		}
+		if r >= 0x80 && r < 0x30000 {
+			n := utf8.EncodeRune(buf[:], r)
+			if !norm.NFD.IsNormal(buf[:n]) {
+				flat[r] |= cDecomp
+			}
+		}
+	}
+	for _, o := range hfLower {
+		flat[o.r] |= cLower
+	}
+	for _, o := range hfStrip {
+		flat[o.r] |= cDecomp
+	}
+	t := &charTable{}
+	seen := map[string]uint16{}
+	const bs = 1 << blockBits
+	for b := 0; b < len(t.index); b++ {
+		blk := flat[b*bs : (b+1)*bs]
+		key := string(blk)
+		i, ok := seen[key]
+		if !ok {
+			i = uint16(len(t.data) / bs)
+			seen[key] = i
+			t.data = append(t.data, blk...)
+		}
+		t.index[b] = i
+	}
+	return t
+}
+
+// lowerString is the full lowercase mapping of r as HF applies it
+// (char::to_lowercase): İ becomes "i̇"; everything else maps to one rune.
+func lowerString(r rune, dst []rune) []rune {
+	if s, ok := lookupOverride(hfLower[:], r); ok {
+		for _, x := range s {
+			dst = append(dst, x)
+		}
+		return dst
+	}
+	if r == 0x130 {
+		return append(dst, 'i', 0x307)
+	}
+	return append(dst, unicode.ToLower(r))
+}
+
+// stripString is HF's strip_accents of a single code point: its canonical
+// decomposition with nonspacing marks removed.
+func stripString(t *charTable, r rune, dst []rune) []rune {
+	if s, ok := lookupOverride(hfStrip[:], r); ok {
+		for _, x := range s {
+			dst = append(dst, x)
+		}
+		return dst
+	}
+	var in [4]byte
+	var out [64]byte
+	n := utf8.EncodeRune(in[:], r)
+	d := norm.NFD.Append(out[:0], in[:n]...)
+	for len(d) > 0 {
+		x, size := utf8.DecodeRune(d)
+		d = d[size:]
+		if t.get(x)&cMn == 0 {
+			dst = append(dst, x)
+		}
+	}
+	return dst
+}
+
+type runeOverride struct {
+	r rune
+	s string
+}
+
+func lookupOverride(list []runeOverride, r rune) (string, bool) {
+	lo, hi := 0, len(list)
+	for lo < hi {
+		m := (lo + hi) / 2
+		switch {
+		case list[m].r == r:
+			return list[m].s, true
+		case list[m].r < r:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return "", false
+}

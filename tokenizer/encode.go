@@ -1,0 +1,242 @@
+package tokenizer
+
+import (
+	"fmt"
+	"unicode/utf8"
+)
+
+// normalizer is HF's BertNormalizer configuration; strip is already
+// resolved (strip_accents unset means "same as lowercase").
+type normalizer struct {
+	clean, cjk, strip, lower bool
+}
+
+// asciiAction is what the fused normaliser and pre-tokenizer do with an
+// ASCII byte, precomputed per tokenizer for the fast path.
+type asciiAction struct {
+	kind uint8 // actSkip, actBreak, actPunct, actChar
+	b    byte  // the byte to append (lowercased when configured)
+}
+
+const (
+	actChar uint8 = iota
+	actSkip
+	actBreak
+	actPunct
+)
+
+func (t *Tokenizer) buildASCII() {
+	for c := 0; c < 128; c++ {
+		f := t.chars.get(rune(c))
+		a := asciiAction{kind: actChar, b: byte(c)}
+		switch {
+		case t.norm.clean && f&cRemove != 0:
+			a.kind = actSkip
+		case f&cSpace != 0:
+			a.kind = actBreak
+		case f&cPunct != 0:
+			a.kind = actPunct
+		}
+		if t.norm.lower && 'A' <= c && c <= 'Z' {
+			a.b = byte(c) + 'a' - 'A'
+		}
+		t.ascii[c] = a
+	}
+}
+
+// scratch is the per-call working memory, pooled so that the hot path
+// allocates only the caller's output.
+type scratch struct {
+	word   []byte  // the current pre-token, normalized
+	start  []int32 // per byte of word: the original code point it came from
+	chars  int     // code points in word
+	pieces []pop
+	r1, r2 []rune
+	a, b   seqBuf
+}
+
+// seqBuf is one sequence's tokens before the post-processor.
+type seqBuf struct {
+	ids  []int32
+	offs [][2]int
+}
+
+func (q *seqBuf) reset() {
+	q.ids = q.ids[:0]
+	q.offs = q.offs[:0]
+}
+
+func (q *seqBuf) add(id int32, start, end int) {
+	q.ids = append(q.ids, id)
+	q.offs = append(q.offs, [2]int{start, end})
+}
+
+// encodeSequence runs added-token splitting, normalisation,
+// pre-tokenisation and WordPiece over text in one pass, appending to out.
+func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
+	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
+	ci := 0 // code point index of text[i]
+	for i := 0; i < len(text); {
+		c := text[i]
+		if t.added.first[c] {
+			if id, n, cps := t.added.match(text[i:]); n > 0 {
+				t.flush(s, out)
+				out.add(id, ci, ci+cps)
+				i += n
+				ci += cps
+				continue
+			}
+		}
+		if c < utf8.RuneSelf {
+			a := t.ascii[c]
+			switch a.kind {
+			case actChar:
+				s.word = append(s.word, a.b)
+				s.start = append(s.start, int32(ci))
+				s.chars++
+			case actBreak:
+				t.flush(s, out)
+			case actPunct:
+				t.flush(s, out)
+				s.word = append(s.word, a.b)
+				s.start = append(s.start, int32(ci))
+				s.chars++
+				t.flush(s, out)
+			}
+			i++
+			ci++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if r == utf8.RuneError && size == 1 {
+			return fmt.Errorf("byte %d: %w", i, ErrInvalidUTF8)
+		}
+		t.normalizeRune(s, out, r, ci)
+		i += size
+		ci++
+	}
+	t.flush(s, out)
+	return nil
+}
+
+// normalizeRune applies BertNormalizer to one non-ASCII code point and
+// feeds the result to the pre-tokenizer.
+func (t *Tokenizer) normalizeRune(s *scratch, out *seqBuf, r rune, ci int) {
+	f := t.chars.get(r)
+	if t.norm.clean {
+		if f&cRemove != 0 {
+			return
+		}
+		if f&cSpace != 0 {
+			t.flush(s, out)
+			return
+		}
+	}
+	cjk := t.norm.cjk && f&cCJK != 0
+	if cjk {
+		t.flush(s, out)
+	}
+	if t.norm.strip && f&(cDecomp|cMn) != 0 {
+		s.r1 = stripString(t.chars, r, s.r1[:0])
+		for _, x := range s.r1 {
+			t.lowerFeed(s, out, x, ci)
+		}
+	} else {
+		t.lowerFeed(s, out, r, ci)
+	}
+	if cjk {
+		t.flush(s, out)
+	}
+}
+
+func (t *Tokenizer) lowerFeed(s *scratch, out *seqBuf, r rune, ci int) {
+	if t.norm.lower && t.chars.get(r)&cLower != 0 {
+		s.r2 = lowerString(r, s.r2[:0])
+		for _, y := range s.r2 {
+			t.feed(s, out, y, ci)
+		}
+		return
+	}
+	t.feed(s, out, r, ci)
+}
+
+// feed is BertPreTokenizer for one normalized code point: whitespace ends
+// a word, punctuation is a word of its own, anything else extends the word.
+func (t *Tokenizer) feed(s *scratch, out *seqBuf, r rune, ci int) {
+	f := t.chars.get(r)
+	if f&cSpace != 0 {
+		t.flush(s, out)
+		return
+	}
+	punct := f&cPunct != 0
+	if punct {
+		t.flush(s, out)
+	}
+	n := len(s.word)
+	s.word = utf8.AppendRune(s.word, r)
+	for j := n; j < len(s.word); j++ {
+		s.start = append(s.start, int32(ci))
+	}
+	s.chars++
+	if punct {
+		t.flush(s, out)
+	}
+}
+
+// flush runs WordPiece over the pending word.
+func (t *Tokenizer) flush(s *scratch, out *seqBuf) {
+	if len(s.word) == 0 {
+		return
+	}
+	var ok bool
+	s.pieces, ok = t.wp.tokenize(s.word, s.chars, s.pieces[:0])
+	if !ok {
+		out.add(t.wp.unk, int(s.start[0]), int(s.start[len(s.start)-1])+1)
+	} else {
+		pos := int32(0)
+		for _, p := range s.pieces {
+			out.add(p.id, int(s.start[pos]), int(s.start[pos+p.len-1])+1)
+			pos += p.len
+		}
+	}
+	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
+}
+
+// addedTokens matches the tokenizer.json added tokens (specials such as
+// [CLS] and [SEP]) in the original text, leftmost-longest like HF, before
+// normalisation.
+type addedTokens struct {
+	first  [256]bool
+	tokens []addedToken // longest first
+}
+
+type addedToken struct {
+	content string
+	id      int32
+	cps     int // length in code points
+}
+
+func (a *addedTokens) add(content string, id int32) {
+	if content == "" {
+		return
+	}
+	a.first[content[0]] = true
+	tok := addedToken{content, id, utf8.RuneCountInString(content)}
+	i := len(a.tokens)
+	for i > 0 && len(a.tokens[i-1].content) < len(content) {
+		i--
+	}
+	a.tokens = append(a.tokens, addedToken{})
+	copy(a.tokens[i+1:], a.tokens[i:])
+	a.tokens[i] = tok
+}
+
+// match returns the longest added token that text starts with.
+func (a *addedTokens) match(text string) (id int32, n, cps int) {
+	for _, tok := range a.tokens {
+		if len(tok.content) <= len(text) && text[:len(tok.content)] == tok.content {
+			return tok.id, len(tok.content), tok.cps
+		}
+	}
+	return 0, 0, 0
+}
