@@ -49,6 +49,7 @@ export function initBackends() {
     if (shown && !document.hidden) timer = setTimeout(refresh, EVERY_MS);
   }
 
+  window.addEventListener("infergate:key", () => { if (shown) refresh(); });
   document.addEventListener("visibilitychange", () => { if (shown && !document.hidden && !timer) refresh(); });
 
   return {

@@ -63,6 +63,7 @@ export function initLive() {
     if (document.hidden) { clearTimeout(timer); timer = null; } else schedule();
   });
   poll();
+  window.addEventListener("infergate:key", () => { failures = 0; clearTimeout(timer); timer = null; poll(); });
 
   const loadTest = initLoadTest();
   return {

@@ -89,7 +89,7 @@ export function initLoadTest() {
     const p = $("lt-progress");
     p.max = total;
     p.value = Math.min(total, r.elapsed_s || 0);
-    const item = (k, v) => el("div", {}, el("dt", {}, k), el("dd", {}, v));
+    const item = (k, v) => el("div", {}, el("dt", {}, k), el("dd", { "data-k": k }, v));
     $("lt-stats").replaceChildren(
       item("state", r.running ? "running" : "finished"),
       item("elapsed", `${num(r.elapsed_s, 1)} s`),

@@ -15,7 +15,10 @@ const panels = {
 };
 
 bindKeyInput($("apikey"), keys.api, keys.setApi);
-$("apikey-form").addEventListener("submit", (e) => e.preventDefault());
+// A new key may unlock what failed with 401: panels listen and refresh.
+const keyChanged = () => window.dispatchEvent(new Event("infergate:key"));
+$("apikey").addEventListener("change", keyChanged);
+$("apikey-form").addEventListener("submit", (e) => { e.preventDefault(); keyChanged(); });
 
 const tabs = [...document.querySelectorAll('[role="tab"]')];
 

@@ -42,6 +42,7 @@ export function initPlayground() {
   $("similarity-form").addEventListener("submit", (e) => { e.preventDefault(); similarity(); });
 
   loadModels();
+  window.addEventListener("infergate:key", loadModels);
   return { visible() {} };
 }
 
@@ -49,8 +50,11 @@ async function loadModels() {
   const sel = $("model");
   try {
     const models = await fetchModels();
+    const was = sel.value;
+    $("classify-status").textContent = "";
     sel.replaceChildren(...models.map((m) => el("option", { value: m.name }, m.name)));
     if (!models.length) sel.append(el("option", { value: "" }, "(server default)"));
+    if (models.some((m) => m.name === was)) sel.value = was;
   } catch (err) {
     $("classify-status").textContent = `Could not list the models: ${err.message}`;
   }

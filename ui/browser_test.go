@@ -1,0 +1,195 @@
+package ui_test
+
+// Browser tests: real headless Chromium against real infergate processes
+// serving the reference model. See harness_test.go for the set-up.
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+var updateScreenshots = flag.Bool("update-screenshots", false, "write ui/screenshots/*.png from the screenshot test")
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "infergate-ui-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := setUp(dir); err != nil {
+		fmt.Fprintln(os.Stderr, "ui browser tests: set-up failed:", err)
+		shared.a.stop(syscall.SIGKILL)
+		shared.b.stop(syscall.SIGKILL)
+		return 1
+	}
+	defer shared.b.stop(syscall.SIGTERM)
+	defer shared.a.stop(syscall.SIGTERM)
+	ctx, cancel, err := newBrowser(filepath.Join(dir, "profile"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ui browser tests:", err)
+		return 1
+	}
+	defer cancel()
+	shared.browser = ctx
+	return m.Run()
+}
+
+func setUp(dir string) error {
+	root, err := filepath.Abs("..")
+	if err != nil {
+		return err
+	}
+	shared.root = root
+	if shared.bin, err = buildBinary(root, dir); err != nil {
+		return err
+	}
+	portA, err := freePort()
+	if err != nil {
+		return err
+	}
+	portB, err := freePort()
+	if err != nil {
+		return err
+	}
+	cfgA, cfgB, err := configs(root, dir, portA, portB)
+	if err != nil {
+		return err
+	}
+	// B first: A's "remote" replica must find it ready at start-up.
+	if shared.b, err = startGateway(root, shared.bin, cfgB, fmt.Sprintf("http://127.0.0.1:%d", portB)); err != nil {
+		return fmt.Errorf("gateway B: %w", err)
+	}
+	if shared.a, err = startGateway(root, shared.bin, cfgA, fmt.Sprintf("http://127.0.0.1:%d", portA)); err != nil {
+		return fmt.Errorf("gateway A: %w", err)
+	}
+	return nil
+}
+
+// A French sentence comes back labelled "fr", with score bars, tokens, the
+// latency split and the cache state; the same text again is a cache hit.
+func TestPlaygroundClassifiesFrench(t *testing.T) {
+	ctx := tab(t, 1280, 900, "")
+	const french = "Impossible d'ouvrir le fichier de configuration : permission refusée."
+	waitFor(t, ctx, "the model list", `document.querySelector("#model option[value=langid]") !== null`)
+	must(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("inputs"), french),
+		chromedp.Click(chromedp.ID("classify-btn")),
+	))
+	waitFor(t, ctx, "a result", `document.querySelector("#results li.result") !== null`)
+
+	if got := eval[string](t, ctx, `document.querySelector("#results li.result").dataset.label`); got != "fr" {
+		t.Errorf("top label for %q = %q; want fr", french, got)
+	}
+	bars := eval[int](t, ctx, `document.querySelectorAll("#results li.result .bar").length`)
+	if bars != 3 {
+		t.Errorf("score bars = %d; want 3 (top-k 3)", bars)
+	}
+	toks := eval[[]string](t, ctx, `[...document.querySelectorAll("#results .tok")].map(e => e.firstChild.textContent)`)
+	if len(toks) < 5 || toks[0] != "[CLS]" || toks[len(toks)-1] != "[SEP]" {
+		t.Errorf("tokens = %q; want [CLS] ... [SEP] with the WordPieces between", toks)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("cache-state").textContent`); got != "not cached" {
+		t.Errorf("cache state of the first request = %q; want \"not cached\"", got)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("timing-total").textContent`); !strings.HasSuffix(got, "ms") && !strings.HasSuffix(got, " s") {
+		t.Errorf("total latency = %q; want a duration read from x-total-time", got)
+	}
+
+	// Ctrl+Enter submits again: now the gateway's cache answers.
+	must(t, chromedp.Do(ctx,
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("cache-state").textContent = ""`),
+		chromedp.Focus(chromedp.ID("inputs")),
+		chromedp.KeyEvent("\r", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
+	))
+	waitFor(t, ctx, "the cached answer", `document.getElementById("cache-state").textContent === "cached"`)
+}
+
+// An empty submit never reaches the gateway: the form says what is missing,
+// marks the field invalid and keeps the focus there.
+func TestPlaygroundEmptySubmitShowsValidationError(t *testing.T) {
+	ctx := tab(t, 1280, 900, "")
+	must(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("inputs"), "  \n \n"),
+		chromedp.Click(chromedp.ID("classify-btn")),
+	))
+	waitFor(t, ctx, "the validation error", `document.getElementById("inputs-error").textContent !== ""`)
+	msg := eval[string](t, ctx, `document.getElementById("inputs-error").textContent`)
+	if !strings.Contains(msg, "text") {
+		t.Errorf("validation message = %q; want plain words asking for text", msg)
+	}
+	if got := eval[string](t, ctx, `document.getElementById("inputs").getAttribute("aria-invalid")`); got != "true" {
+		t.Errorf("aria-invalid = %q; want true", got)
+	}
+	if got := eval[string](t, ctx, `document.activeElement.id`); got != "inputs" {
+		t.Errorf("focus on %q; want the text field", got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#results li").length`); n != 0 {
+		t.Errorf("%d results shown for an empty submit; want none", n)
+	}
+}
+
+// The live charts follow /v1/stats: a burst of requests raises requests/s
+// and redraws the canvas.
+func TestLiveChartsMoveAfterBurst(t *testing.T) {
+	ctx := tab(t, 1280, 900, "#live")
+	waitFor(t, ctx, "the first stats sample", `document.getElementById("chart-rps").dataset.last !== undefined`)
+	before := eval[string](t, ctx, `document.querySelector("#chart-rps canvas").toDataURL()`)
+
+	burst(t, 200, 8)
+
+	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.last) > 0`)
+	after := eval[string](t, ctx, `document.querySelector("#chart-rps canvas").toDataURL()`)
+	if after == before {
+		t.Error("the requests/s canvas did not change after a burst of requests")
+	}
+	for _, id := range []string{"chart-latency", "chart-batch"} {
+		if v := eval[string](t, ctx, fmt.Sprintf(`document.getElementById(%q).dataset.last || ""`, id)); strings.Trim(v, ",0") == "" {
+			t.Errorf("%s latest values = %q; want numbers after the burst", id, v)
+		}
+	}
+}
+
+// burst sends n classify requests with distinct texts (no cache hits) from
+// `workers` goroutines.
+func burst(t *testing.T, n, workers int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for w := range workers {
+		wg.Go(func() {
+			for i := w; i < n; i += workers {
+				body := map[string]any{"model": "langid", "inputs": []string{fmt.Sprintf("burst %d: la requête numéro %d est arrivée", time.Now().UnixNano(), i)}}
+				code, err := api(ctx, "POST", "/v1/classify", body, nil)
+				if err == nil && code != 200 {
+					err = fmt.Errorf("status %d", code)
+				}
+				if err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("burst request failed: %v", err)
+	}
+}

@@ -1,0 +1,100 @@
+package ui_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// Takes the README's screenshots at 1280 px wide: into a temporary folder on
+// every run (so the path stays tested), into ui/screenshots with
+// -update-screenshots (after more traffic, so the charts have a history).
+func TestScreenshots(t *testing.T) {
+	dir := t.TempDir()
+	if *updateScreenshots {
+		dir = "screenshots"
+	}
+	traffic := 3 * time.Second
+	if *updateScreenshots {
+		traffic = 40 * time.Second
+	}
+
+	ctx := tab(t, 1280, 900, "#live")
+	waitFor(t, ctx, "the first stats sample", `document.getElementById("chart-rps").dataset.last !== undefined`)
+	waves(t, traffic)
+	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.last) > 0`)
+	shoot(t, ctx, filepath.Join(dir, "live.png"), false)
+
+	ctx = tab(t, 1280, 900, "")
+	waitFor(t, ctx, "the model list", `document.querySelector("#model option[value=langid]") !== null`)
+	must(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("inputs"), "Impossible d'ouvrir le fichier : aucun espace disponible sur le périphérique.\nDie Datei konnte nicht gespeichert werden.\nNo se encontró el paquete solicitado: zxqvw."),
+		chromedp.Click(chromedp.ID("classify-btn")),
+	))
+	waitFor(t, ctx, "three results", `document.querySelectorAll("#results li.result").length === 3`)
+	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("sim-btn"))))
+	waitFor(t, ctx, "the similarity", `document.getElementById("sim-value") !== null`)
+	shoot(t, ctx, filepath.Join(dir, "playground.png"), true)
+}
+
+// waves sends classify traffic for d in rising and falling waves of
+// concurrency, with distinct texts and some repeats (cache hits).
+func waves(t *testing.T, d time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range 12 {
+		wg.Go(func() {
+			for i := 0; ctx.Err() == nil; i++ {
+				// Worker w is active in the waves where the phase exceeds it.
+				phase := int(time.Since(start)/(4*time.Second)) % 4
+				if w >= 3*(phase+1) {
+					time.Sleep(50 * time.Millisecond)
+					continue
+				}
+				text := fmt.Sprintf("Le fichier %d du travailleur %d est introuvable.", i, w)
+				if i%4 == 0 {
+					text = "Le fichier est introuvable."
+				}
+				_, _ = api(ctx, "POST", "/v1/classify", map[string]any{"model": "langid", "inputs": []string{text}}, nil)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// shoot saves a screenshot (the whole page when full) and checks it is a
+// PNG 1280 px wide.
+func shoot(t *testing.T, ctx context.Context, path string, full bool) {
+	t.Helper()
+	var (
+		buf []byte
+		err error
+	)
+	if full {
+		buf, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	} else {
+		buf, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
+	}
+	must(t, err)
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatalf("screenshot %s is not a PNG: %v", path, err)
+	}
+	if w := img.Bounds().Dx(); w != 1280 {
+		t.Errorf("screenshot %s is %d px wide; want 1280", path, w)
+	}
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
