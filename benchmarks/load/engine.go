@@ -22,6 +22,7 @@ type Run struct {
 	started time.Time
 	measure time.Time // measurement starts here, after the warm-up
 	issued  atomic.Int64
+	ended   time.Time // set before done is closed
 	res     Result
 	err     error
 }
@@ -38,6 +39,7 @@ func Start(ctx context.Context, cfg Config) (*Run, error) {
 		defer close(r.done)
 		defer cancel()
 		r.res, r.err = r.run(ctx)
+		r.ended = time.Now()
 	}()
 	return r, nil
 }

@@ -111,6 +111,7 @@ func (r *Run) Snapshot() Snapshot {
 	select {
 	case <-r.done:
 		s.Phase = "done"
+		s.Elapsed = r.ended.Sub(r.started).Seconds()
 	default:
 		switch d := r.deadline(); {
 		case now.Before(r.measure):

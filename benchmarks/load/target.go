@@ -71,8 +71,8 @@ func joinURL(base, path string) (string, error) {
 	return u.String(), nil
 }
 
-// Infergate targets one of the gateway's own routes: /v1/classify, /v1/embed
-// or the OpenAI-compatible /v1/embeddings. model may be empty when the
+// Infergate targets one of the gateway's own routes: /v1/classify,
+// /v1/embed, /v1/tokenize or the OpenAI-compatible /v1/embeddings. model may be empty when the
 // gateway serves one model.
 func Infergate(base, route, model string) (*HTTPTarget, error) {
 	u, err := joinURL(base, route)
@@ -81,7 +81,7 @@ func Infergate(base, route, model string) (*HTTPTarget, error) {
 	}
 	var body func([]string) ([]byte, error)
 	switch route {
-	case "/v1/classify", "/v1/embed":
+	case "/v1/classify", "/v1/embed", "/v1/tokenize":
 		body = func(texts []string) ([]byte, error) {
 			return json.Marshal(struct {
 				Model  string   `json:"model,omitempty"`
@@ -96,7 +96,7 @@ func Infergate(base, route, model string) (*HTTPTarget, error) {
 			}{model, texts})
 		}
 	default:
-		return nil, fmt.Errorf("infergate route %q: want /v1/classify, /v1/embed or /v1/embeddings", route)
+		return nil, fmt.Errorf("infergate route %q: want /v1/classify, /v1/embed, /v1/tokenize or /v1/embeddings", route)
 	}
 	return &HTTPTarget{Name: "infergate " + route, URL: u, Body: body}, nil
 }
