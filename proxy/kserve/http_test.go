@@ -449,4 +449,3 @@ func TestHTTPBinaryErrors(t *testing.T) {
 		})
 	}
 }
-
