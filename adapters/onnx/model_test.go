@@ -1,6 +1,8 @@
 package onnx
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -119,3 +121,43 @@ func TestClassify(t *testing.T) {
 type errString string
 
 func (e errString) Error() string { return string(e) }
+
+func TestLibraryCandidates(t *testing.T) {
+	root := t.TempDir()
+	nested := filepath.Join(root, "a", "b")
+	if err := os.MkdirAll(nested, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvLibrary, "")
+	t.Chdir(nested)
+	if libs, system, err := libraryCandidates(""); err != nil || !system || !slices.Equal(libs, systemLibraries) {
+		t.Errorf("with no local library: libraryCandidates() = %v, %v, %v; want the system's", libs, system, err)
+	}
+
+	local := filepath.Join(root, localLibrary)
+	if err := os.MkdirAll(filepath.Dir(local), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(local, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if libs, system, err := libraryCandidates(""); err != nil || system || len(libs) != 1 || !samePath(libs[0], local) {
+		t.Errorf("from a subfolder: libraryCandidates() = %v, %v, %v; want [%s]", libs, system, err, local)
+	}
+
+	explicit := filepath.Join(root, "mine.so")
+	if err := os.WriteFile(explicit, []byte("x"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv(EnvLibrary, local)
+	if libs, _, err := libraryCandidates(explicit); err != nil || len(libs) != 1 || libs[0] != explicit {
+		t.Errorf("explicit: libraryCandidates(%s) = %v, %v; want it first", explicit, libs, err)
+	}
+	if libs, _, err := libraryCandidates(""); err != nil || len(libs) != 1 || libs[0] != local {
+		t.Errorf("from %s: libraryCandidates() = %v, %v; want [%s]", EnvLibrary, libs, err, local)
+	}
+	t.Setenv(EnvLibrary, filepath.Join(root, "missing.so"))
+	if _, _, err := libraryCandidates(""); err == nil || !strings.Contains(err.Error(), EnvLibrary) || !strings.Contains(err.Error(), "fetch-ort.sh") {
+		t.Errorf("missing %s: libraryCandidates() error = %v; want one naming it and the fix", EnvLibrary, err)
+	}
+}
