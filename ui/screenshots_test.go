@@ -30,7 +30,7 @@ func TestScreenshots(t *testing.T) {
 	ctx := tab(t, 1280, 900, "#live")
 	waitFor(t, ctx, "the first stats sample", `document.getElementById("chart-rps").dataset.last !== undefined`)
 	waves(t, traffic)
-	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.last) > 0`)
+	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.peak) > 0`)
 	shoot(t, ctx, filepath.Join(dir, "live.png"), false)
 
 	ctx = tab(t, 1280, 900, "")

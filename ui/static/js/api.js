@@ -20,6 +20,7 @@ const statusWords = {
   401: "The gateway needs a valid API key (enter it at the top of the page)",
   403: "This key may not do that",
   404: "Not found",
+  409: "Already busy",
   413: "Too much input at once",
   422: "The text could not be tokenized",
   429: "The gateway is busy",

@@ -9,6 +9,7 @@
 import { el } from "./format.js";
 
 const PAD = { left: 46, right: 8, top: 8, bottom: 20 };
+const TABLE_ROWS = 60;
 
 export class LineChart {
   /**
@@ -24,26 +25,52 @@ export class LineChart {
     const keys = opts.series.length > 1
       ? el("div", { class: "keys" }, opts.series.map((s) => el("span", { style: { "--c": `var(${s.color})` } }, s.name)))
       : null;
+    // The numbers behind the lines, for screen readers and for copying.
+    this.table = el("details", { class: "data" }, el("summary", {}, "Numbers"), el("div", { class: "table-wrap" }));
+    this.table.addEventListener("toggle", () => this.renderTable());
     this.root = el("figure", { class: "chart", id: opts.id },
-      el("figcaption", {}, el("strong", {}, opts.title), this.now), keys, this.canvas);
+      el("figcaption", {}, el("strong", {}, opts.title), this.now), keys, this.canvas, this.table);
     new ResizeObserver(() => this.draw()).observe(this.canvas);
     matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => this.draw());
   }
 
-  /** set replaces the data: points are {t (ms since epoch), v: [value per series]}; window in seconds. */
+  /** set replaces the data: points are {t (ms since epoch), v: [value per series]}, sorted by t; window in seconds. */
   set(points, windowSec) {
     this.points = points;
     this.window = windowSec;
-    const last = points.length ? points[points.length - 1].v : null;
-    const f = this.opts.format;
-    if (last && last.some((x) => x != null)) {
-      const parts = this.opts.series.map((s, i) => `${s.name} ${f(last[i])}`);
+    const n = this.opts.series.length;
+    if (points.length) {
+      const f = this.opts.format;
+      const last = points[points.length - 1].v;
+      const from = points[points.length - 1].t - windowSec * 1000;
+      const peak = new Array(n).fill(null);
+      for (const p of points) {
+        if (p.t < from) continue;
+        p.v.forEach((v, i) => { if (v != null && (peak[i] == null || v > peak[i])) peak[i] = v; });
+      }
       this.now.replaceChildren(...this.opts.series.map((s, i) =>
-        el("span", {}, this.opts.series.length > 1 ? `${s.name} ` : "", el("b", {}, f(last[i])), i < this.opts.series.length - 1 ? " · " : "")));
-      this.canvas.setAttribute("aria-label", `${this.opts.title}, latest: ${parts.join(", ")}`);
+        el("span", {}, n > 1 ? `${s.name} ` : "", el("b", {}, f(last[i])), i < n - 1 ? " · " : "")));
+      const words = this.opts.series.map((s, i) => `${s.name} ${f(last[i])}, peak ${f(peak[i])}`);
+      this.canvas.setAttribute("aria-label", `${this.opts.title} over the last ${windowSec / 60} minutes; latest: ${words.join("; ")}`);
+      // For tests and scripts: the newest values and the window's peaks.
       this.root.dataset.last = last.map((x) => (x == null ? "" : String(x))).join(",");
+      this.root.dataset.peak = peak.map((x) => (x == null ? "" : String(x))).join(",");
     }
     this.draw();
+    this.renderTable();
+  }
+
+  /** renderTable lists the last TABLE_ROWS points, newest first, while the table is open. */
+  renderTable() {
+    if (!this.table.open) return;
+    const f = this.opts.format;
+    const rows = this.points.slice(-TABLE_ROWS).reverse();
+    this.table.lastChild.replaceChildren(el("table", {},
+      el("thead", {}, el("tr", {}, el("th", { scope: "col" }, "time"),
+        this.opts.series.map((s) => el("th", { scope: "col", class: "num" }, s.name)))),
+      el("tbody", {}, rows.map((p) => el("tr", { "data-t": p.t },
+        el("td", {}, new Date(p.t).toLocaleTimeString()),
+        p.v.map((v) => el("td", { class: "num", "data-v": v ?? "" }, f(v))))))));
   }
 
   draw() {
@@ -61,7 +88,8 @@ export class LineChart {
     const css = getComputedStyle(c);
     const color = (name) => css.getPropertyValue(name).trim() || "#888";
     const plotW = w - PAD.left - PAD.right, plotH = h - PAD.top - PAD.bottom;
-    const tEnd = this.points.length ? Math.max(Date.now(), this.points[this.points.length - 1].t) : Date.now();
+    // The newest point is "now": the gateway's clock, not this browser's.
+    const tEnd = this.points.length ? this.points[this.points.length - 1].t : Date.now();
     // Until the window fills, zoom to the data so a fresh page shows something.
     const first = this.points.length ? this.points[0].t : tEnd;
     const span = Math.min(this.window, Math.max(30, Math.ceil((tEnd - first) / 1000)));

@@ -5,7 +5,7 @@
 import { call } from "./api.js";
 import { LineChart } from "./chart.js";
 import { num, pct, ms } from "./format.js";
-import { readStats } from "./stats.js";
+import { merge } from "./stats.js";
 import { initLoadTest } from "./loadtest.js";
 
 const $ = (id) => document.getElementById(id);
@@ -23,34 +23,37 @@ export function initLive() {
   ];
   $("charts").append(...charts.map((c) => c.chart.root));
 
-  const history = [];
-  let prev = null;
+  const history = new Map(); // ms -> point
+  let points = [];
   let timer = null;
   let shown = false;
   let failures = 0;
+  let lastT = 0; // newest second we have, in ms
+  let serverWindow = 300;
 
   const redraw = () => {
     const win = Number($("window").value);
-    for (const c of charts) c.chart.set(history.map((h) => ({ t: h.t, v: c.key.map((k) => h[k]) })), win);
+    for (const c of charts) c.chart.set(points.map((p) => ({ t: p.t, v: c.key.map((k) => p[k]) })), win);
   };
   $("window").addEventListener("change", redraw);
 
   async function poll() {
     timer = null;
+    // The first call loads the gateway's whole window; later ones ask only
+    // for the seconds since the newest point we hold.
+    const need = lastT ? Math.ceil((Date.now() - lastT) / 1000) + 2 : serverWindow;
+    const span = Math.max(5, Math.min(serverWindow, need));
     try {
-      const { data } = await call("/v1/stats", { timeoutMs: 4000 });
-      const now = Date.now();
-      const s = readStats(data, prev, now);
-      prev = { data, t: now };
-      history.push({ t: now, ...s });
-      while (history.length && history[0].t < now - KEEP_MS) history.shift();
+      const { data } = await call(`/v1/stats?window_s=${span}&step_s=1`, { timeoutMs: 4000 });
+      if (data && data.window_s > 0 && !lastT) serverWindow = Math.max(serverWindow, data.window_s);
+      points = merge(history, data, KEEP_MS);
+      if (points.length) lastT = points[points.length - 1].t;
       failures = 0;
-      $("live-status").textContent = "";
+      $("live-status").textContent = points.length ? "" : "The gateway sent no numbers yet.";
       if (shown) redraw();
     } catch (err) {
       failures++;
       $("live-status").textContent = `Live numbers unavailable: ${err.message}`;
-      history.push({ t: Date.now() }); // a gap in the lines
     }
     schedule();
   }

@@ -31,7 +31,16 @@ export function initLoadTest() {
     for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
     const secs = Number($("lt-duration").value);
     if (!Number.isInteger(secs) || secs < 1 || secs > MAX_SECONDS) return fail(`Seconds must be a whole number from 1 to ${MAX_SECONDS}.`, $("lt-duration"));
-    const body = { target: $("lt-target").value, mode: mode(), duration_s: secs, workload: $("lt-workload").value };
+    const distinct = Number($("lt-distinct").value);
+    if (!(distinct >= 1 && distinct <= 100)) return fail("New texts % must be from 1 to 100.", $("lt-distinct"));
+    const body = {
+      target: $("lt-target").value,
+      model: $("model").value || undefined, // the playground's model
+      mode: mode(),
+      duration_s: secs,
+      workload: $("lt-workload").value,
+      distinct: distinct / 100,
+    };
     if (body.mode === "closed") {
       const c = Number($("lt-concurrency").value);
       if (!Number.isInteger(c) || c < 1 || c > 512) return fail("Concurrency must be a whole number from 1 to 512.", $("lt-concurrency"));
@@ -90,8 +99,8 @@ export function initLoadTest() {
     p.max = total;
     p.value = Math.min(total, r.elapsed_s || 0);
     const item = (k, v) => el("div", {}, el("dt", {}, k), el("dd", { "data-k": k }, v));
-    $("lt-stats").replaceChildren(
-      item("state", r.running ? "running" : "finished"),
+    $("lt-stats").replaceChildren(...[
+      item("state", r.running ? ({ warmup: "warming up", draining: "draining" }[r.phase] || "running") : "finished"),
       item("elapsed", `${num(r.elapsed_s, 1)} s`),
       item("sent", num(r.sent, 0)),
       item("ok", num(r.ok, 0)),
@@ -100,7 +109,10 @@ export function initLoadTest() {
       item("p50", ms(r.p50_ms)),
       item("p95", ms(r.p95_ms)),
       item("p99", ms(r.p99_ms)),
-    );
+      r.error_kinds && Object.keys(r.error_kinds).length
+        ? item("error kinds", Object.entries(r.error_kinds).map(([k, n]) => `${k} ${n}`).join(", "))
+        : null,
+    ].filter(Boolean));
   }
 
   return {

@@ -155,12 +155,12 @@ function renderTiming(t) {
     el("span", { title: `${p[0]} ${ms(p[1])}`, style: { width: `${(p[1] / total) * 100}%`, background: `var(${p[2]})` } })));
   bar.setAttribute("aria-label", "Latency split: " + parts.map((p) => `${p[0]} ${ms(p[1])}`).join(", ") + `, total ${ms(total)}`);
   const cache = t.cache == null ? "unknown" : /^hit/i.test(t.cache) ? "cached" : /^miss/i.test(t.cache) ? "not cached" : t.cache;
-  $("timing-legend").replaceChildren(
+  $("timing-legend").replaceChildren(...[
     ...parts.map((p) => el("div", { style: { "--c": `var(${p[2]})` } }, el("dt", {}, p[0]), el("dd", {}, ms(p[1])))),
     el("div", {}, el("dt", { class: "plain" }, "total"), el("dd", { id: "timing-total" }, ms(total))),
     el("div", {}, el("dt", {}, "cache"), el("dd", {}, el("span", { id: "cache-state", class: `badge ${cache === "cached" ? "ok" : ""}` }, cache))),
     t.batch ? el("div", {}, el("dt", {}, "batch rows"), el("dd", {}, t.batch)) : null,
-  );
+  ].filter(Boolean));
   card.hidden = false;
 }
 

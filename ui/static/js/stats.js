@@ -1,32 +1,38 @@
-// readStats turns one GET /v1/stats answer into the numbers the charts draw:
-// {rps, p50, p95, p99 (ms), batchRows, padding (0..1), cacheHit (0..1), queue}.
-// When the gateway reports only running totals, rates are derived from the
-// previous answer (prev: {data, t}).
+// Reading GET /v1/stats. The gateway keeps the last minutes in one-second
+// slots and answers {..latest summary, series: [point], step_s, window_s};
+// a point is {t (unix s), rps, p50_ms, p95_ms, p99_ms, batch_rows,
+// padding_ratio, cache_hit_ratio, queue_depth}, with null where nothing
+// happened to compute a value from (the charts leave a gap there).
 
-export function readStats(d, prev, now) {
-  if (!d || typeof d !== "object") return {};
-  const lat = d.latency_ms || d.latency || {};
-  const batch = d.batch || {};
-  const cache = d.cache || {};
-  const out = {
-    rps: pick(d.rps, d.requests_per_second, d.requests && d.requests.rps),
-    p50: pick(lat.p50, lat.p50_ms, d.p50_ms),
-    p95: pick(lat.p95, lat.p95_ms, d.p95_ms),
-    p99: pick(lat.p99, lat.p99_ms, d.p99_ms),
-    batchRows: pick(d.batch_rows, batch.rows, batch.rows_mean, batch.mean_rows),
-    padding: pick(d.padding_ratio, batch.padding_ratio),
-    cacheHit: pick(d.cache_hit_ratio, cache.hit_ratio),
-    queue: pick(d.queue_depth, d.queue),
+/** readPoint maps one stats point to the numbers the charts draw. */
+export function readPoint(p) {
+  return {
+    t: p.t * 1000,
+    rps: num(p.rps),
+    p50: num(p.p50_ms),
+    p95: num(p.p95_ms),
+    p99: num(p.p99_ms),
+    batchRows: num(p.batch_rows),
+    padding: num(p.padding_ratio),
+    cacheHit: num(p.cache_hit_ratio),
+    queue: num(p.queue_depth),
   };
-  if (out.queue != null && typeof out.queue === "object") out.queue = Object.values(out.queue).reduce((a, b) => a + (Number(b) || 0), 0);
-  if (out.rps == null && prev && typeof d.requests_total === "number" && typeof prev.data.requests_total === "number") {
-    const dt = (now - prev.t) / 1000;
-    if (dt > 0) out.rps = Math.max(0, (d.requests_total - prev.data.requests_total) / dt);
-  }
-  return out;
 }
 
-function pick(...vs) {
-  for (const v of vs) if (v != null && (typeof v !== "number" || isFinite(v))) return v;
-  return null;
+/**
+ * merge folds the series of one answer into history (a Map from time in ms
+ * to point), replacing points it already had, and drops points older than
+ * keepMs before the newest. It returns the points sorted by time.
+ */
+export function merge(history, data, keepMs) {
+  const series = data && Array.isArray(data.series) ? data.series : [];
+  for (const p of series) if (typeof p.t === "number") history.set(p.t * 1000, readPoint(p));
+  let newest = 0;
+  for (const t of history.keys()) newest = Math.max(newest, t);
+  for (const t of [...history.keys()]) if (t < newest - keepMs) history.delete(t);
+  return [...history.values()].sort((a, b) => a.t - b.t);
+}
+
+function num(v) {
+  return typeof v === "number" && isFinite(v) ? v : null;
 }
