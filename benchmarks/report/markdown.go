@@ -1,0 +1,84 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// WriteMarkdown writes the report as a results page: what was measured,
+// where and how, then one row per case (medians) and the ratios.
+func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# %s\n\n", r.Title)
+	if r.Description != "" {
+		fmt.Fprintf(&b, "%s\n\n", strings.TrimSpace(r.Description))
+	}
+	fmt.Fprintf(&b, "- Machine: %s\n", r.Machine)
+	fmt.Fprintf(&b, "- Date: %s\n", r.Date.UTC().Format("2006-01-02 15:04 MST"))
+	fmt.Fprintf(&b, "- Command: `%s`\n", r.Command)
+	runs := 0
+	for _, c := range r.Cases {
+		runs = max(runs, len(c.Runs))
+	}
+	fmt.Fprintf(&b, "- Each row is the median of %d runs; arms were run interleaved (A, B, A, B, ...) so that ratios compare runs taken side by side.\n\n", runs)
+	if len(r.Ratios) > 0 {
+		b.WriteString("| ratio | value | target | met | how |\n|---|---:|---|---|---|\n")
+		for _, q := range r.Ratios {
+			met := ""
+			if q.Met != nil {
+				met = map[bool]string{true: "yes", false: "**no**"}[*q.Met]
+			}
+			fmt.Fprintf(&b, "| %s | %.2f | %s | %s | %s |\n", q.Name, q.Value, q.Target, met, q.How)
+		}
+		b.WriteString("\n")
+	}
+	extras := extraKeys(r.Cases)
+	b.WriteString("| case | runs | throughput (req/s) | texts/s | spread | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
+	for _, k := range extras {
+		fmt.Fprintf(&b, " %s |", k)
+	}
+	b.WriteString("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	b.WriteString(strings.Repeat("---:|", len(extras)))
+	b.WriteString("\n")
+	for _, c := range r.Cases {
+		s := c.Median()
+		fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.0f%% | %.2f | %.2f | %.2f | %.2f | %.0f |",
+			c.Label(), s.Runs, s.Throughput, s.Texts, s.Spread*100, s.P50, s.P90, s.P99, s.P999, s.Errors)
+		for _, k := range extras {
+			if v, ok := c.Extra[k]; ok && len(v) > 0 {
+				fmt.Fprintf(&b, " %.3g |", Median(v))
+			} else {
+				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n")
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "- %s\n", n)
+		}
+	}
+	for _, p := range plots {
+		fmt.Fprintf(&b, "\n![%s](%s)\n", p, p)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func extraKeys(cases []Case) []string {
+	seen := map[string]bool{}
+	var keys []string
+	for _, c := range cases {
+		for k := range c.Extra {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
+}
