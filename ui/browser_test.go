@@ -22,32 +22,49 @@ var updateScreenshots = flag.Bool("update-screenshots", false, "write ui/screens
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	os.Exit(run(m))
+	code := m.Run()
+	tearDown()
+	os.Exit(code)
 }
 
-func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "infergate-ui-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+var (
+	setUpOnce sync.Once
+	setUpErr  error
+	cleanups  []func()
+)
+
+// needGateway starts, on first use, the two gateways and the browser that
+// the browser tests share; tests that need none of it (the static checks)
+// run without them. TestMain tears them down.
+func needGateway(t *testing.T) {
+	t.Helper()
+	setUpOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "infergate-ui-test-")
+		if err != nil {
+			setUpErr = err
+			return
+		}
+		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
+		if setUpErr = setUp(dir); setUpErr != nil {
+			return
+		}
+		ctx, cancel, err := newBrowser(filepath.Join(dir, "profile"))
+		if err != nil {
+			setUpErr = err
+			return
+		}
+		cleanups = append(cleanups, cancel)
+		shared.browser = ctx
+	})
+	if setUpErr != nil {
+		t.Fatalf("browser test set-up: %v", setUpErr)
 	}
-	defer os.RemoveAll(dir)
-	if err := setUp(dir); err != nil {
-		fmt.Fprintln(os.Stderr, "ui browser tests: set-up failed:", err)
-		shared.a.stop(syscall.SIGKILL)
-		shared.b.stop(syscall.SIGKILL)
-		return 1
+}
+
+func tearDown() {
+	for i := len(cleanups) - 1; i >= 0; i-- {
+		cleanups[i]()
 	}
-	defer shared.b.stop(syscall.SIGTERM)
-	defer shared.a.stop(syscall.SIGTERM)
-	ctx, cancel, err := newBrowser(filepath.Join(dir, "profile"))
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "ui browser tests:", err)
-		return 1
-	}
-	defer cancel()
-	shared.browser = ctx
-	return m.Run()
 }
 
 func setUp(dir string) error {
@@ -75,9 +92,11 @@ func setUp(dir string) error {
 	if shared.b, err = startGateway(root, shared.bin, cfgB, fmt.Sprintf("http://127.0.0.1:%d", portB)); err != nil {
 		return fmt.Errorf("gateway B: %w", err)
 	}
+	cleanups = append(cleanups, func() { shared.b.stop(syscall.SIGTERM) })
 	if shared.a, err = startGateway(root, shared.bin, cfgA, fmt.Sprintf("http://127.0.0.1:%d", portA)); err != nil {
 		return fmt.Errorf("gateway A: %w", err)
 	}
+	cleanups = append(cleanups, func() { shared.a.stop(syscall.SIGTERM) })
 	return nil
 }
 

@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ const (
 	backupName = "gateway-b"
 )
 
-// env is what TestMain sets up for every test.
+// env is what needGateway sets up for the browser tests.
 type env struct {
 	root    string // repository root
 	bin     string // the built infergate binary
@@ -40,14 +41,32 @@ type env struct {
 	browser context.Context // chromedp allocator+browser; tests open tabs in it
 }
 
-var shared env // set once by TestMain, read-only afterwards
+var shared env // set once by needGateway, read-only afterwards
 
 // gateway is one running `infergate serve`.
 type gateway struct {
 	url  string
 	cmd  *exec.Cmd
-	logs *bytes.Buffer
+	logs *logBuffer
 	done chan struct{}
+}
+
+// logBuffer collects a gateway's output; tests read it while it grows.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // freePort asks the kernel for a free loopback port.
@@ -75,7 +94,7 @@ func buildBinary(root, dir string) (string, error) {
 // (so the project-local ONNX Runtime library is found) and waits until
 // /readyz answers 200.
 func startGateway(root, bin, cfg, url string) (*gateway, error) {
-	g := &gateway{url: url, logs: &bytes.Buffer{}, done: make(chan struct{})}
+	g := &gateway{url: url, logs: &logBuffer{}, done: make(chan struct{})}
 	g.cmd = exec.Command(bin, "serve", "--config", cfg)
 	g.cmd.Dir = root
 	g.cmd.Stdout = g.logs
@@ -206,6 +225,7 @@ func chromiumPath() string {
 // reloads, so the key also has to survive in sessionStorage.
 func tab(t *testing.T, width, height int64, fragment string) context.Context {
 	t.Helper()
+	needGateway(t)
 	ctx, cancel := chromedp.NewContext(shared.browser)
 	t.Cleanup(cancel)
 	ctx, cancelT := context.WithTimeout(ctx, 90*time.Second)
