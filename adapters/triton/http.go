@@ -26,28 +26,31 @@ const maxResponse = 1 << 30
 
 // httpTransport speaks KServe v2 over HTTP/REST with keep-alive connections.
 type httpTransport struct {
-	base string // scheme://host[/prefix], no trailing slash
-	hc   *http.Client
+	base  string // scheme://host[/prefix], no trailing slash
+	hc    *http.Client
+	conns *connTracker
 }
 
 func newHTTP(u *url.URL) *httpTransport {
+	conns := &connTracker{dialer: &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}}
 	tr := &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
-		DialContext:         (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		DialContext:         conns.dialContext,
 		MaxIdleConns:        256,
 		MaxIdleConnsPerHost: 256,
 		IdleConnTimeout:     90 * time.Second,
 	}
 	base := u.Scheme + "://" + u.Host + strings.TrimRight(u.Path, "/")
-	return &httpTransport{base: base, hc: &http.Client{Transport: tr}}
+	return &httpTransport{base: base, hc: &http.Client{Transport: tr}, conns: conns}
 }
 
 func (h *httpTransport) close() error {
+	h.conns.closeAll()
 	h.hc.CloseIdleConnections()
 	return nil
 }
 
-func modelPath(model, version string) string {
+func v2ModelPath(model, version string) string {
 	p := "/v2/models/" + url.PathEscape(model)
 	if version != "" {
 		p += "/versions/" + url.PathEscape(version)
@@ -116,7 +119,7 @@ func (h *httpTransport) serverReady(ctx context.Context) (bool, error) {
 }
 
 func (h *httpTransport) modelReady(ctx context.Context, model, version string) (bool, error) {
-	return h.probe(ctx, modelPath(model, version)+"/ready")
+	return h.probe(ctx, v2ModelPath(model, version)+"/ready")
 }
 
 func (h *httpTransport) getJSON(ctx context.Context, path string, v any) (int, error) {
@@ -145,7 +148,7 @@ func (h *httpTransport) binaryTensors(ctx context.Context) (bool, error) {
 
 func (h *httpTransport) modelMetadata(ctx context.Context, model, version string) (*modelMetadata, error) {
 	var md modelMetadata
-	if _, err := h.getJSON(ctx, modelPath(model, version), &md); err != nil {
+	if _, err := h.getJSON(ctx, v2ModelPath(model, version), &md); err != nil {
 		return nil, err
 	}
 	return &md, nil
@@ -153,7 +156,7 @@ func (h *httpTransport) modelMetadata(ctx context.Context, model, version string
 
 func (h *httpTransport) modelConfig(ctx context.Context, model, version string) (*modelConfig, error) {
 	var cfg modelConfig
-	code, err := h.getJSON(ctx, modelPath(model, version)+"/config", &cfg)
+	code, err := h.getJSON(ctx, v2ModelPath(model, version)+"/config", &cfg)
 	if code == http.StatusNotFound || code == http.StatusMethodNotAllowed {
 		return nil, nil // the metadata call found the model: no config endpoint here
 	}
@@ -229,7 +232,7 @@ func (h *httpTransport) infer(ctx context.Context, call *inferCall) (map[string]
 		header.Set(headerLength, strconv.Itoa(len(head)))
 		body = append(head, raw...)
 	}
-	resp, data, err := h.do(ctx, http.MethodPost, modelPath(call.model, call.version)+"/infer", body, header)
+	resp, data, err := h.do(ctx, http.MethodPost, v2ModelPath(call.model, call.version)+"/infer", body, header)
 	if err != nil {
 		return nil, err
 	}

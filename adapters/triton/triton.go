@@ -43,8 +43,9 @@ type Client struct {
 	opts Options
 	t    transport
 
-	spec  atomic.Pointer[modelSpec]
-	group singleflight.Group
+	spec   atomic.Pointer[modelSpec]
+	group  singleflight.Group
+	closed atomic.Bool
 }
 
 var _ adapters.Runtime = (*Client)(nil)
@@ -106,20 +107,37 @@ func (c *Client) callContext(ctx context.Context) (context.Context, context.Canc
 	return context.WithCancel(ctx)
 }
 
+// errClosed is the answer to calls after Close: another replica may serve.
+func (c *Client) errClosed() error {
+	return adapters.Errorf(adapters.KindUnavailable, "triton %s: client closed", c.opts.URL)
+}
+
+// failed gives a transport error its final form: a call that failed because
+// Close tore its connection down is Unavailable, whatever the wire said.
+func (c *Client) failed(err error) error {
+	if c.closed.Load() {
+		return adapters.Wrap(adapters.KindUnavailable, fmt.Errorf("%w (client closed)", err))
+	}
+	return err
+}
+
 // Ready reports nil when both the server and the model are ready.
 func (c *Client) Ready(ctx context.Context) error {
+	if c.closed.Load() {
+		return c.errClosed()
+	}
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
 	ok, err := c.t.serverReady(ctx)
 	if err != nil {
-		return fmt.Errorf("triton %s: server ready: %w", c.opts.URL, err)
+		return c.failed(fmt.Errorf("triton %s: server ready: %w", c.opts.URL, err))
 	}
 	if !ok {
 		return adapters.Errorf(adapters.KindUnavailable, "triton %s: server not ready", c.opts.URL)
 	}
 	ok, err = c.t.modelReady(ctx, c.opts.Model, c.opts.Version)
 	if err != nil {
-		return fmt.Errorf("triton %s: model %s ready: %w", c.opts.URL, c.opts.Model, err)
+		return c.failed(fmt.Errorf("triton %s: model %s ready: %w", c.opts.URL, c.opts.Model, err))
 	}
 	if !ok {
 		return adapters.Errorf(adapters.KindUnavailable, "triton %s: model %s not ready", c.opts.URL, c.opts.Model)
@@ -130,6 +148,9 @@ func (c *Client) Ready(ctx context.Context) error {
 // Metadata describes the model with the standard tensor names of package
 // adapters (the names Infer takes and returns) and the model's own dtypes.
 func (c *Client) Metadata(ctx context.Context) (adapters.Metadata, error) {
+	if c.closed.Load() {
+		return adapters.Metadata{}, c.errClosed()
+	}
 	s, err := c.modelSpec(ctx)
 	if err != nil {
 		return adapters.Metadata{}, err
@@ -137,14 +158,26 @@ func (c *Client) Metadata(ctx context.Context) (adapters.Metadata, error) {
 	return s.metadata(), nil
 }
 
-// Close releases the connections.
-func (c *Client) Close() error { return c.t.close() }
+// Close releases the connections; calls in flight fail with KindUnavailable
+// and so do later ones. A second Close does nothing.
+func (c *Client) Close() error {
+	if c.closed.Swap(true) {
+		return nil
+	}
+	return c.t.close()
+}
 
 // Infer runs the batch, split into calls of at most max_batch_size rows
 // that run concurrently when the model's limit is smaller than the batch.
 func (c *Client) Infer(ctx context.Context, b adapters.Batch) (adapters.Outputs, error) {
 	if err := b.Validate(); err != nil {
 		return nil, err
+	}
+	if c.closed.Load() {
+		return nil, c.errClosed()
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, adapters.Wrap(adapters.KindTimeout, fmt.Errorf("triton %s: infer: %w", c.opts.URL, err))
 	}
 	ctx, cancel := c.callContext(ctx)
 	defer cancel()
@@ -182,7 +215,7 @@ func (c *Client) inferChunk(ctx context.Context, s *modelSpec, b adapters.Batch,
 	}
 	got, err := c.t.infer(ctx, call)
 	if err != nil {
-		return nil, fmt.Errorf("triton %s: infer %s: %w", c.opts.URL, c.opts.Model, err)
+		return nil, c.failed(fmt.Errorf("triton %s: infer %s: %w", c.opts.URL, c.opts.Model, err))
 	}
 	out, err := s.collect(got, b, outputs)
 	if err != nil {
@@ -207,7 +240,7 @@ func (c *Client) modelSpec(ctx context.Context) (*modelSpec, error) {
 		defer cancel()
 		s, err := c.discover(dctx)
 		if err != nil {
-			return nil, err
+			return nil, c.failed(err)
 		}
 		c.spec.Store(s)
 		return s, nil
