@@ -38,11 +38,12 @@ function readReplica(r) {
 }
 
 function latency(r) {
+  if (typeof r.latency_ewma_ns === "number") return r.latency_ewma_ns > 0 ? r.latency_ewma_ns / 1e6 : null;
   for (const k of ["latency_ms", "latency_ewma_ms", "ewma_ms"]) if (typeof r[k] === "number") return r[k];
   for (const k of ["latency_us", "latency_ewma_us"]) if (typeof r[k] === "number") return r[k] / 1e3;
   for (const k of ["latency", "latency_ewma"]) {
     if (typeof r[k] === "string") return durationMs(r[k]);
-    if (typeof r[k] === "number") return r[k] > 1e5 ? r[k] / 1e6 : r[k]; // nanoseconds (Go Duration) or ms
+    if (typeof r[k] === "number") return r[k];
   }
   return null;
 }

@@ -129,9 +129,9 @@ function renderResults(lines, data, tokens) {
         el("span", { class: "top-label" }, r.label),
         name ? el("span", { class: "hint" }, `${name} · `) : null,
         el("span", { class: "hint" }, pct(r.score))),
-      el("div", { class: "scores", role: "list", "aria-label": "Top labels" },
+      el("div", { class: "scores" },
         top.map((t) => [
-          el("span", { class: "lbl", role: "listitem", "aria-label": `${t.label} ${pct(t.score)}` }, t.label),
+          el("span", { class: "lbl" }, t.label, el("span", { class: "visually-hidden" }, ` ${pct(t.score)}`)),
           el("div", { class: "bar", "aria-hidden": "true" }, el("span", { style: { width: `${Math.max(0, Math.min(1, t.score)) * 100}%` } })),
           el("span", { class: "val", "aria-hidden": "true" }, pct(t.score)),
         ])),
