@@ -83,15 +83,15 @@ type Model struct {
 // Batching shapes the batches the model's batcher forms.
 type Batching struct {
 	// MaxBatchSize is the most rows in one batch; 1 turns batching off.
-	MaxBatchSize int `yaml:"max_batch_size"`
+	MaxBatchSize int `yaml:"max_batch_size" json:"max_batch_size"`
 	// MaxBatchTokens bounds the padded cost of a batch (rows x longest row).
-	MaxBatchTokens int `yaml:"max_batch_tokens"`
+	MaxBatchTokens int `yaml:"max_batch_tokens" json:"max_batch_tokens"`
 	// MaxDelay is how long the first request of a batch may wait for company.
-	MaxDelay Duration `yaml:"max_delay"`
+	MaxDelay Duration `yaml:"max_delay" json:"max_delay"`
 	// MaxQueue is the most queued texts; beyond it requests get 429.
-	MaxQueue int `yaml:"max_queue"`
+	MaxQueue int `yaml:"max_queue" json:"max_queue"`
 	// Timeout bounds one backend call for a batch.
-	Timeout Duration `yaml:"timeout"`
+	Timeout Duration `yaml:"timeout" json:"timeout"`
 }
 
 // Cache is the in-process L1 result cache of a model.

@@ -1,0 +1,233 @@
+package proxy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"mime"
+	"path"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/infergate/infergate/proxy/config"
+	"github.com/infergate/infergate/proxy/kserve"
+	"github.com/infergate/infergate/ui"
+)
+
+// NewLogger builds the zap logger the config describes.
+func NewLogger(c config.Log) (*zap.Logger, error) {
+	level, err := zapcore.ParseLevel(c.Level)
+	if err != nil {
+		return nil, fmt.Errorf("log.level: %w", err)
+	}
+	zc := zap.NewProductionConfig()
+	if c.Format == "console" {
+		zc = zap.NewDevelopmentConfig()
+	}
+	zc.Level = zap.NewAtomicLevelAt(level)
+	zc.Sampling = nil
+	return zc.Build()
+}
+
+// Locals keys set by handlers for the access log and metrics.
+const (
+	localRequestID = "infergate.request_id"
+	localModel     = "infergate.model"
+)
+
+func (s *Server) newApp(sc config.Server) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "infergate",
+		BodyLimit:             sc.MaxBodyBytes,
+		DisableStartupMessage: true,
+		ErrorHandler:          s.writeError,
+		ReadTimeout:           sc.RequestTimeout.D() + 5*time.Second,
+		IdleTimeout:           2 * time.Minute,
+	})
+	app.Use(s.middleware)
+
+	app.Get("/healthz", s.healthz)
+	app.Get("/readyz", s.readyz)
+	app.Get("/metrics", adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{})))
+	app.Get("/v1/models", s.listModels)
+	app.Get("/v1/stats", s.stats)
+	app.Post("/admin/reload", s.adminReload)
+
+	app.Post("/v1/classify", s.classify)
+	app.Post("/v1/embed", s.embed)
+	app.Post("/v1/embeddings", s.openAIEmbeddings)
+	app.Post("/v1/tokenize", s.tokenize)
+
+	app.Post("/predict", s.teiPredict)
+	app.Post("/embed", s.teiEmbed)
+	app.Post("/tokenize", s.teiTokenize)
+	app.Get("/info", s.teiInfo)
+
+	kserve.Mount(app, kserveModels{s})
+	return app
+}
+
+// mountStatic serves the dashboard; it runs at Serve so that routes added
+// with Handle come before its catch-all.
+func (s *Server) mountStatic() {
+	files := ui.Files()
+	s.app.Get("/*", func(c *fiber.Ctx) error {
+		name := strings.TrimPrefix(path.Clean("/"+c.Params("*")), "/")
+		if name == "" {
+			name = "index.html"
+		}
+		data, err := fs.ReadFile(files, name)
+		if err != nil {
+			return fiber.ErrNotFound
+		}
+		ct := mime.TypeByExtension(path.Ext(name))
+		if ct == "" {
+			ct = fiber.MIMEOctetStream
+		}
+		c.Set(fiber.HeaderContentType, ct)
+		c.Set(fiber.HeaderCacheControl, "no-cache")
+		return c.Send(data)
+	})
+}
+
+// middleware is the standard chain for every route: request id, panic
+// recovery, auth, rate limit, deadline, then after the handler the one
+// error envelope, the access log, metrics and the dashboard's window.
+func (s *Server) middleware(c *fiber.Ctx) (err error) {
+	start := time.Now()
+	rid := c.Get(fiber.HeaderXRequestID)
+	if !validRequestID(rid) {
+		rid = newRequestID()
+	} else {
+		rid = strings.Clone(rid)
+	}
+	c.Locals(localRequestID, rid)
+	c.Set(fiber.HeaderXRequestID, rid)
+
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("panic", zap.String("request_id", rid), zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+			err = fmt.Errorf("panic: %v", r)
+		}
+		if err != nil {
+			_ = s.writeError(c, err)
+			err = nil
+		}
+		s.observe(c, rid, start)
+	}()
+
+	class := classify(c.Path())
+	if err := s.authorize(c, class); err != nil {
+		return err
+	}
+	if class != routePublic {
+		if l := s.limit.Load(); l != nil {
+			client := requestKey(c)
+			if client == "" {
+				client = c.IP()
+			}
+			if ok, wait := l.allow(client); !ok {
+				s.metrics.rateLimited.Inc()
+				return &apiError{Status: fiber.StatusTooManyRequests, Type: typeRateLimit, Code: "rate_limited",
+					Message: "too many requests from this client; slow down", RetryAfter: int(wait/time.Second) + 1}
+			}
+		}
+		ctx, cancel := context.WithTimeout(c.UserContext(), s.config().Server.RequestTimeout.D())
+		defer cancel()
+		c.SetUserContext(ctx)
+	}
+	return c.Next()
+}
+
+// observe records one answered request: access log (no request text at
+// info), Prometheus, and the dashboard's window for model routes.
+func (s *Server) observe(c *fiber.Ctx, rid string, start time.Time) {
+	d := time.Since(start)
+	status := c.Response().StatusCode()
+	route := routeLabel(c)
+	model, _ := c.Locals(localModel).(string)
+	code := strconv.Itoa(status)
+	s.metrics.requests.WithLabelValues(route, model, code).Inc()
+	s.metrics.duration.WithLabelValues(route, model, "total").Observe(d.Seconds())
+	if model != "" || strings.HasSuffix(route, "/infer") {
+		s.window.request(d, status >= 400)
+	}
+	c.Set("x-total-time", msString(d))
+	if ce := s.log.Check(zap.InfoLevel, "request"); ce != nil {
+		ce.Write(
+			zap.String("request_id", rid),
+			zap.String("method", c.Method()),
+			zap.String("route", route),
+			zap.Int("status", status),
+			zap.Duration("duration", d),
+			zap.String("model", model),
+			zap.Int("bytes_in", len(c.Request().Body())),
+			zap.Int("bytes_out", len(c.Response().Body())),
+			zap.String("remote", c.IP()),
+		)
+	}
+}
+
+// writeError answers err in the one envelope; it is also fiber's
+// ErrorHandler, so fiber's own errors (404 routes, 413 bodies) look the same.
+func (s *Server) writeError(c *fiber.Ctx, err error) error {
+	ae := toAPIError(err)
+	if ae.Code == "route_not_found" {
+		ae.Message = "no route " + c.Method() + " " + c.Path()
+	}
+	if ae.Status >= 500 {
+		rid, _ := c.Locals(localRequestID).(string)
+		s.log.Warn("request failed", zap.String("request_id", rid), zap.Int("status", ae.Status), zap.Error(err))
+	}
+	if ae.RetryAfter > 0 {
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(ae.RetryAfter))
+	}
+	return c.Status(ae.Status).JSON(envelope{Error: envelopeBody{Message: ae.Message, Type: ae.Type, Code: ae.Code}})
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < 0x21 || id[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// msString formats a duration in milliseconds with microsecond precision,
+// the unit of the x-*-time headers.
+func msString(d time.Duration) string {
+	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 3, 64)
+}
+
+// routeLabel is the matched route template, bounded for metrics: requests
+// that matched only the middleware are "unmatched", dashboard files "static".
+func routeLabel(c *fiber.Ctx) string {
+	switch p := c.Route().Path; p {
+	case "", "/":
+		return "unmatched"
+	case "/*":
+		return "static"
+	default:
+		return p
+	}
+}

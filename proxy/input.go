@@ -1,0 +1,121 @@
+package proxy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// input is one thing to run the model on: a text, a text pair, or (OpenAI's
+// token inputs) ids the client tokenized itself.
+type input struct {
+	Text    string
+	Pair    string
+	HasPair bool
+	IDs     []int32 // set for token inputs; Text is then empty
+}
+
+// texts accepts a string or a list of strings, the "inputs" of the native
+// and TEI routes.
+type texts []string
+
+func (t *texts) UnmarshalJSON(b []byte) error {
+	switch firstByte(b) {
+	case '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*t = texts{s}
+		return nil
+	case '[':
+		var list []string
+		if err := json.Unmarshal(b, &list); err != nil {
+			return errors.New("must be a string or a list of strings")
+		}
+		*t = list
+		return nil
+	default:
+		return errors.New("must be a string or a list of strings")
+	}
+}
+
+func firstByte(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
+// decodeBody parses a JSON body strictly into v: unknown fields are kept
+// (clients send extra fields, as OpenAI's do), but malformed JSON, wrong
+// types and trailing data are 400s with the offending field named.
+func decodeBody(c *fiber.Ctx, v any) error {
+	body := c.Body()
+	if len(bytes.TrimSpace(body)) == 0 {
+		return badRequest("empty_body", "the request body is empty; send a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return badJSON(err)
+	}
+	if dec.More() {
+		return badRequest("invalid_json", "the body has data after its JSON object")
+	}
+	return nil
+}
+
+func badJSON(err error) *apiError {
+	var te *json.UnmarshalTypeError
+	var se *json.SyntaxError
+	switch {
+	case errors.As(err, &te) && te.Field != "":
+		return badRequest("invalid_field", "field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
+	case errors.As(err, &te):
+		return badRequest("invalid_json", "the body must be a JSON object, not %s", te.Value)
+	case errors.As(err, &se):
+		return badRequest("invalid_json", "malformed JSON at byte %d: %v", se.Offset, err)
+	default:
+		return badRequest("invalid_json", "malformed JSON: %v", err)
+	}
+}
+
+// checkInputs bounds the number of inputs and rejects empty or invalid texts
+// before they cost anything.
+func checkInputs(ins []input, maxInputs int) error {
+	if len(ins) == 0 {
+		return badRequest("empty_input", "inputs is empty; send a string or a non-empty list of strings")
+	}
+	if len(ins) > maxInputs {
+		return tooLarge("too_many_inputs", "%d inputs in one request; the limit is %d", len(ins), maxInputs)
+	}
+	for i, in := range ins {
+		if in.IDs != nil {
+			if len(in.IDs) == 0 {
+				return badRequest("empty_input", "input %d is an empty token list", i)
+			}
+			continue
+		}
+		if in.Text == "" && !in.HasPair {
+			return badRequest("empty_input", "input %d is an empty string", i)
+		}
+		if !utf8.ValidString(in.Text) || !utf8.ValidString(in.Pair) {
+			return &apiError{Status: 422, Type: typeUnprocess, Code: "invalid_text",
+				Message: fmt.Sprintf("input %d is not valid UTF-8", i)}
+		}
+	}
+	return nil
+}
+
+func fromTexts(ts []string) []input {
+	ins := make([]input, len(ts))
+	for i, t := range ts {
+		ins[i] = input{Text: t}
+	}
+	return ins
+}
