@@ -76,17 +76,19 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, fmt.Errorf("triton: url %q: %w", opts.URL, err)
 	}
+	switch u.Scheme {
+	case "grpc", "grpcs", "http", "https":
+	default:
+		return nil, fmt.Errorf("triton: url %q: scheme must be grpc, grpcs, http or https", opts.URL)
+	}
 	if u.Host == "" {
 		return nil, fmt.Errorf("triton: url %q has no host", opts.URL)
 	}
 	var t transport
-	switch u.Scheme {
-	case "grpc", "grpcs":
+	if u.Scheme == "grpc" || u.Scheme == "grpcs" {
 		t, err = newGRPC(u.Host, u.Scheme == "grpcs")
-	case "http", "https":
+	} else {
 		t = newHTTP(u)
-	default:
-		return nil, fmt.Errorf("triton: url %q: scheme must be grpc, grpcs, http or https", opts.URL)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("triton: %w", err)
