@@ -35,17 +35,21 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 		b.WriteString("\n")
 	}
 	extras := extraKeys(r.Cases)
-	b.WriteString("| case | runs | throughput (req/s) | texts/s | spread | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
+	b.WriteString("| case | runs | sent/s | throughput (req/s) | texts/s | spread | p50 ms | p90 ms | p99 ms | p99.9 ms | errors |")
 	for _, k := range extras {
 		fmt.Fprintf(&b, " %s |", k)
 	}
-	b.WriteString("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	b.WriteString("\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 	b.WriteString(strings.Repeat("---:|", len(extras)))
 	b.WriteString("\n")
 	for _, c := range r.Cases {
 		s := c.Median()
-		fmt.Fprintf(&b, "| %s | %d | %.1f | %.1f | %.0f%% | %.2f | %.2f | %.2f | %.2f | %.0f |",
-			c.Label(), s.Runs, s.Throughput, s.Texts, s.Spread*100, s.P50, s.P90, s.P99, s.P999, s.Errors)
+		sent := fmt.Sprintf("%.1f", s.SendRate)
+		if c.Mode == Raw {
+			sent = "-"
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %.1f | %.1f | %.0f%% | %.2f | %.2f | %.2f | %.2f | %.0f |",
+			c.Label(), s.Runs, sent, s.Throughput, s.Texts, s.Spread*100, s.P50, s.P90, s.P99, s.P999, s.Errors)
 		for _, k := range extras {
 			if v, ok := c.Extra[k]; ok && len(v) > 0 {
 				fmt.Fprintf(&b, " %.3g |", Median(v))
@@ -54,6 +58,12 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 			}
 		}
 		b.WriteString("\n")
+	}
+	for _, c := range r.Cases {
+		if c.Mode == Raw {
+			b.WriteString("\nRows `ARM b=N` measure the runtime alone at batch size N: throughput and texts/s are rows/s, latencies are per batch call.\n")
+			break
+		}
 	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n")

@@ -20,11 +20,16 @@ import (
 // Case is one configuration measured one or more times: an arm of a
 // scenario at one concurrency or rate.
 type Case struct {
-	Arm         string        `json:"arm"`
-	Mode        load.Mode     `json:"mode"`
-	Concurrency int           `json:"concurrency,omitempty"`
-	Rate        float64       `json:"rate,omitempty"`
-	Runs        []load.Result `json:"runs"`
+	Arm         string    `json:"arm"`
+	Mode        load.Mode `json:"mode"`
+	Concurrency int       `json:"concurrency,omitempty"`
+	Rate        float64   `json:"rate,omitempty"`
+	// Fraction is the share of the arm's saturation throughput that set
+	// Rate, for cases defined that way.
+	Fraction float64 `json:"fraction,omitempty"`
+	// BatchSize is set for runtime-alone cases (Mode Raw).
+	BatchSize int           `json:"batch_size,omitempty"`
+	Runs      []load.Result `json:"runs"`
 	// Extra holds numbers a run measured besides the load engine's, per run
 	// (e.g. the gateway's padding ratio); the median goes in the table.
 	Extra map[string][]float64 `json:"extra,omitempty"`
@@ -73,9 +78,18 @@ func (c Case) Median() Stats {
 	return s
 }
 
-// Label names the case in tables and legends: "arm c=16" or "arm 200/s".
+// Raw marks a case that measured a runtime alone, batch by batch: its
+// throughput is rows/s and its latencies are per batch call.
+const Raw load.Mode = "raw"
+
+// Label names the case in tables, legends and ratios: "arm c=16",
+// "arm 200/s", "arm @0.5" (half of saturation) or "arm b=32" (runtime alone).
 func (c Case) Label() string {
 	switch {
+	case c.Mode == Raw:
+		return fmt.Sprintf("%s b=%d", c.Arm, c.BatchSize)
+	case c.Mode == load.Open && c.Fraction > 0:
+		return fmt.Sprintf("%s @%g", c.Arm, c.Fraction)
 	case c.Mode == load.Closed && c.Concurrency > 0:
 		return fmt.Sprintf("%s c=%d", c.Arm, c.Concurrency)
 	case c.Mode == load.Open:

@@ -1,0 +1,9 @@
+package suite
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func notifyTerm(c chan os.Signal) { signal.Notify(c, syscall.SIGTERM) }
