@@ -22,7 +22,8 @@ const (
 	cCJK                          // CJK ideograph: surrounded by spaces
 	cMn                           // nonspacing mark: dropped by strip_accents
 	cLower                        // lowercasing changes it
-	cDecomp                       // strip_accents (NFD then drop Mn) changes it
+	cDecomp                       // NFD changes it (or HF's strip_accents output is pinned)
+	cCCC                          // nonzero canonical combining class: NFD may reorder it
 )
 
 const blockBits = 7
@@ -108,6 +109,10 @@ func buildCharTable() *charTable {
 		}
 		if r >= 0x80 && r < 0x30000 {
 			n := utf8.EncodeRune(buf[:], r)
+			p := norm.NFD.Properties(buf[:n])
+			if p.CCC() != 0 {
+				flat[r] |= cCCC
+			}
 			if !norm.NFD.IsNormal(buf[:n]) {
 				flat[r] |= cDecomp
 			}
@@ -118,6 +123,9 @@ func buildCharTable() *charTable {
 	}
 	for _, o := range hfStrip {
 		flat[o.r] |= cDecomp
+	}
+	for _, r := range hfCCCToggle {
+		flat[r] ^= cCCC
 	}
 	t := &charTable{}
 	seen := map[string]uint16{}
@@ -151,9 +159,9 @@ func lowerString(r rune, dst []rune) []rune {
 	return append(dst, unicode.ToLower(r))
 }
 
-// stripString is HF's strip_accents of a single code point: its canonical
-// decomposition with nonspacing marks removed.
-func stripString(t *charTable, r rune, dst []rune) []rune {
+// decompose appends the canonical decomposition of r (NFD, before
+// reordering) as HF's normalisation tables have it.
+func decompose(r rune, dst []rune) []rune {
 	if s, ok := lookupOverride(hfStrip[:], r); ok {
 		for _, x := range s {
 			dst = append(dst, x)
@@ -167,9 +175,7 @@ func stripString(t *charTable, r rune, dst []rune) []rune {
 	for len(d) > 0 {
 		x, size := utf8.DecodeRune(d)
 		d = d[size:]
-		if t.get(x)&cMn == 0 {
-			dst = append(dst, x)
-		}
+		dst = append(dst, x)
 	}
 	return dst
 }
@@ -193,4 +199,11 @@ func lookupOverride(list []runeOverride, r rune) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// combiningClass is r's canonical combining class (0 for starters).
+func combiningClass(r rune) uint8 {
+	var b [4]byte
+	n := utf8.EncodeRune(b[:], r)
+	return norm.NFD.Properties(b[:n]).CCC()
 }

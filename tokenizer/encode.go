@@ -52,18 +52,47 @@ type scratch struct {
 	chars  int     // code points in word
 	pieces []pop
 	r1, r2 []rune
+	pend   []pendingMark // combining marks awaiting canonical reordering
+	slots  []int32
+	last   int32 // alignment of the last character NFD produced
 	a, b   seqBuf
 }
 
 // seqBuf is one sequence's tokens before the post-processor.
 type seqBuf struct {
-	ids  []int32
-	offs [][2]int
+	ids   []int32
+	offs  [][2]int
+	words []int32 // index of the first token of each word
 }
 
 func (q *seqBuf) reset() {
 	q.ids = q.ids[:0]
 	q.offs = q.offs[:0]
+	q.words = q.words[:0]
+}
+
+// capLen is how HF sizes a sequence for longest_first pair truncation:
+// its length, or, when it has at least maxLen tokens, the tokens of the
+// fewest whole words (counted from the kept side) that reach maxLen.
+func (q *seqBuf) capLen(maxLen int, left bool) int {
+	n := len(q.ids)
+	if n < maxLen {
+		return n
+	}
+	if !left {
+		for i := 1; i < len(q.words); i++ {
+			if int(q.words[i]) >= maxLen {
+				return int(q.words[i])
+			}
+		}
+		return n
+	}
+	for i := len(q.words) - 1; i >= 0; i-- {
+		if n-int(q.words[i]) >= maxLen {
+			return n - int(q.words[i])
+		}
+	}
+	return n
 }
 
 func (q *seqBuf) add(id int32, start, end int) {
@@ -75,12 +104,15 @@ func (q *seqBuf) add(id int32, start, end int) {
 // pre-tokenisation and WordPiece over text in one pass, appending to out.
 func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
 	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
+	s.pend = s.pend[:0]
 	ci := 0 // code point index of text[i]
 	for i := 0; i < len(text); {
 		c := text[i]
 		if t.added.first[c] {
 			if id, n, cps := t.added.match(text[i:]); n > 0 {
+				t.flushPending(s, out)
 				t.flush(s, out)
+				out.words = append(out.words, int32(len(out.ids)))
 				out.add(id, ci, ci+cps)
 				i += n
 				ci += cps
@@ -89,6 +121,9 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
 		}
 		if c < utf8.RuneSelf {
 			a := t.ascii[c]
+			if len(s.pend) > 0 && a.kind != actSkip {
+				t.flushPending(s, out) // removed controls do not end a combining run
+			}
 			switch a.kind {
 			case actChar:
 				s.word = append(s.word, a.b)
@@ -115,6 +150,7 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
 		i += size
 		ci++
 	}
+	t.flushPending(s, out)
 	t.flush(s, out)
 	return nil
 }
@@ -128,25 +164,105 @@ func (t *Tokenizer) normalizeRune(s *scratch, out *seqBuf, r rune, ci int) {
 			return
 		}
 		if f&cSpace != 0 {
+			t.flushPending(s, out)
 			t.flush(s, out)
 			return
 		}
 	}
+	if !t.norm.strip {
+		if t.norm.cjk && f&cCJK != 0 {
+			t.flush(s, out)
+			t.lowerFeed(s, out, r, ci)
+			t.flush(s, out)
+			return
+		}
+		t.lowerFeed(s, out, r, ci)
+		return
+	}
+	if f&(cDecomp|cMn|cCCC) == 0 {
+		t.flushPending(s, out)
+		if t.norm.cjk && f&cCJK != 0 {
+			t.flush(s, out)
+			t.lowerFeed(s, out, r, ci)
+			t.flush(s, out)
+			return
+		}
+		t.lowerFeed(s, out, r, ci)
+		return
+	}
+	// strip_accents: NFD, then drop nonspacing marks. Canonical reordering
+	// moves marks across original code points; HF's alignments follow its
+	// transform rule: the first character of each original code point
+	// takes the next original position, the extra characters of a
+	// decomposition take the position of the character before them.
+	// Marks wait in s.pend until the next starter.
 	cjk := t.norm.cjk && f&cCJK != 0
 	if cjk {
+		t.flushPending(s, out)
 		t.flush(s, out)
 	}
-	if t.norm.strip && f&(cDecomp|cMn) != 0 {
-		s.r1 = stripString(t.chars, r, s.r1[:0])
-		for _, x := range s.r1 {
-			t.lowerFeed(s, out, x, ci)
+	s.r1 = decompose(r, s.r1[:0])
+	for k, x := range s.r1 {
+		if t.chars.get(x)&cCCC == 0 {
+			t.flushPending(s, out)
+			at := int32(ci)
+			if k > 0 {
+				at = s.last
+			}
+			s.last = at
+			if t.chars.get(x)&cMn == 0 {
+				t.lowerFeed(s, out, x, int(at))
+			}
+			continue
 		}
-	} else {
-		t.lowerFeed(s, out, r, ci)
+		s.pend = append(s.pend, pendingMark{r: x, first: k == 0, at: int32(ci)})
 	}
 	if cjk {
+		t.flushPending(s, out)
 		t.flush(s, out)
 	}
+}
+
+// pendingMark is a character with a nonzero combining class waiting for
+// canonical reordering.
+type pendingMark struct {
+	r     rune
+	first bool  // first character of its original code point's decomposition
+	at    int32 // that original code point's index
+}
+
+// flushPending emits the pending run of combining marks in canonical
+// order (stable by combining class) with HF's alignments; nonspacing
+// marks are dropped.
+func (t *Tokenizer) flushPending(s *scratch, out *seqBuf) {
+	if len(s.pend) == 0 {
+		return
+	}
+	p := s.pend
+	s.slots = s.slots[:0]
+	for _, m := range p {
+		if m.first {
+			s.slots = append(s.slots, m.at)
+		}
+	}
+	for i := 1; i < len(p); i++ {
+		for j := i; j > 0 && combiningClass(p[j-1].r) > combiningClass(p[j].r); j-- {
+			p[j-1], p[j] = p[j], p[j-1]
+		}
+	}
+	k := 0
+	for _, m := range p {
+		at := s.last
+		if m.first {
+			at = s.slots[k]
+			k++
+		}
+		s.last = at
+		if t.chars.get(m.r)&cMn == 0 {
+			t.lowerFeed(s, out, m.r, int(at))
+		}
+	}
+	s.pend = s.pend[:0]
 }
 
 func (t *Tokenizer) lowerFeed(s *scratch, out *seqBuf, r rune, ci int) {
@@ -188,6 +304,7 @@ func (t *Tokenizer) flush(s *scratch, out *seqBuf) {
 	if len(s.word) == 0 {
 		return
 	}
+	out.words = append(out.words, int32(len(out.ids)))
 	var ok bool
 	s.pieces, ok = t.wp.tokenize(s.word, s.chars, s.pieces[:0])
 	if !ok {

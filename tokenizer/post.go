@@ -78,7 +78,7 @@ func truncLengths(n1, n2 int, isPair bool, maxLen int, strategy string) (int, in
 		if swap {
 			a, b = b, a
 		}
-		return min(a, n1), min(b, n2), nil
+		return a, b, nil
 	case "OnlyFirst":
 		if n1 > remove {
 			return n1 - remove, n2, nil
@@ -110,12 +110,17 @@ func (t *Tokenizer) assemble(dst *Encoding, s *scratch, isPair bool, tr *truncat
 		if tr.maxLen < added {
 			return fmt.Errorf("tokenizer: max length %d is shorter than the %d special tokens", tr.maxLen, added)
 		}
+		c1, c2 := n1, n2
+		if isPair && tr.strategy == "LongestFirst" {
+			c1, c2 = s.a.capLen(tr.maxLen, tr.left), s.b.capLen(tr.maxLen, tr.left)
+		}
 		var err error
-		keep1, keep2, err = truncLengths(n1, n2, isPair, tr.maxLen-added, tr.strategy)
+		keep1, keep2, err = truncLengths(c1, c2, isPair, tr.maxLen-added, tr.strategy)
 		if err != nil {
 			return err
 		}
 	}
+	keep1, keep2 = min(keep1, n1), min(keep2, n2)
 	size := keep1 + keep2 + countSpecial(tpl)
 	dst.IDs = grow(dst.IDs[:0], size)
 	dst.TypeIDs = grow(dst.TypeIDs[:0], size)

@@ -6,7 +6,8 @@
 // the real HF library: one line per code point whose behaviour is not the
 // identity: hex, clean (R removed, S space, K kept), pretok (W space,
 // P punctuation, K), cjk (C or K), strip_accents output, lowercase output
-// (outputs as space-separated hex).
+// (outputs as space-separated hex), ccc (N for a nonzero canonical
+// combining class, tested on code points that NFD leaves alone).
 //
 // Usage: go run ./tokenizer/internal/gentables HF.tsv > tokenizer/tables_hf.go
 package main
@@ -24,7 +25,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 )
 
-type hfChar struct{ clean, pretok, cjk, strip, lower string }
+type hfChar struct{ clean, pretok, cjk, strip, lower, ccc string }
 
 func main() {
 	if err := run(); err != nil {
@@ -46,9 +47,9 @@ func run() error {
 			return c
 		}
 		s := string(r)
-		return hfChar{"K", "K", "K", s, s}
+		return hfChar{"K", "K", "K", s, s, "0"}
 	}
-	var cleanT, punctT, mnT []rune
+	var cleanT, punctT, mnT, cccT []rune
 	goMn := func(r rune) bool { return unicode.Is(unicode.Mn, r) }
 	hfMn := map[rune]bool{}
 	for r := rune(0); r <= unicode.MaxRune; r++ {
@@ -65,6 +66,9 @@ func run() error {
 			punctT = append(punctT, r)
 		}
 		if norm.NFD.IsNormalString(string(r)) {
+			if (norm.NFD.PropertiesString(string(r)).CCC() != 0) != (c.ccc == "N") {
+				cccT = append(cccT, r)
+			}
 			m := c.strip == ""
 			hfMn[r] = m
 			if m != goMn(r) {
@@ -106,6 +110,7 @@ func run() error {
 	writeRunes(&b, "hfCleanToggle lists code points whose clean_text removal HF decides differently from Go's Cc/Cf/Co tables.", "hfCleanToggle", cleanT)
 	writeRunes(&b, "hfPunctToggle lists code points whose BERT punctuation status HF decides differently from Go's P tables.", "hfPunctToggle", punctT)
 	writeRunes(&b, "hfMnToggle lists code points whose nonspacing-mark status HF decides differently from Go's Mn table.", "hfMnToggle", mnT)
+	writeRunes(&b, "hfCCCToggle lists code points whose canonical combining class is zero for HF but not for Go, or the reverse (characters newer than HF's tables).", "hfCCCToggle", cccT)
 	writeOverrides(&b, "hfStrip holds HF's strip_accents output where it differs from Go's NFD with HF's marks removed.", "hfStrip", stripO, func(r rune) string { return get(r).strip })
 	writeOverrides(&b, "hfLower holds HF's lowercase output where it differs from Go's simple mapping.", "hfLower", lowerO, func(r rune) string { return get(r).lower })
 	src, err := format.Source(b.Bytes())
@@ -147,8 +152,8 @@ func readTSV(path string) (map[rune]hfChar, error) {
 	for sc.Scan() {
 		line++
 		p := strings.Split(sc.Text(), "\t")
-		if len(p) != 6 {
-			return nil, fmt.Errorf("%s:%d: want 6 fields, got %d", path, line, len(p))
+		if len(p) != 7 {
+			return nil, fmt.Errorf("%s:%d: want 7 fields, got %d", path, line, len(p))
 		}
 		cp, err := strconv.ParseUint(p[0], 16, 32)
 		if err != nil {
@@ -162,7 +167,7 @@ func readTSV(path string) (map[rune]hfChar, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
 		}
-		out[rune(cp)] = hfChar{p[1], p[2], p[3], strip, lower}
+		out[rune(cp)] = hfChar{p[1], p[2], p[3], strip, lower, p[6]}
 	}
 	return out, sc.Err()
 }
