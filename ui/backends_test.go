@@ -61,7 +61,7 @@ func TestBackendsShowOpenBreakerAfterReplicaFails(t *testing.T) {
 	))
 	waitFor(t, ctx, "the refusal", result+`.startsWith("Reload failed")`)
 	must(t, chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.ID("adminkey"), ""),
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("adminkey").value = ""`),
 		chromedp.SendKeys(chromedp.ID("adminkey"), adminKey),
 		chromedp.Click(chromedp.ID("reload-btn")),
 	))

@@ -27,7 +27,8 @@ export function initBackends() {
     out.textContent = "Reloading…";
     try {
       const { data } = await call("/admin/reload", { method: "POST", admin: true, timeoutMs: 60000 });
-      out.textContent = `Configuration reloaded${data && data.message ? `: ${data.message}` : "."}`;
+      const names = data && Array.isArray(data.models) ? data.models : [];
+      out.textContent = `Configuration reloaded${names.length ? `; serving ${names.join(", ")}` : ""}.`;
       refresh();
     } catch (err) {
       out.textContent = `Reload failed. ${err.message}`;

@@ -29,7 +29,7 @@ export function initLive() {
   let shown = false;
   let failures = 0;
   let lastT = 0; // newest second we have, in ms
-  let serverWindow = 300;
+  const serverWindow = 299; // the most seconds of history GET /v1/stats serves
 
   const redraw = () => {
     const win = Number($("window").value);
@@ -44,8 +44,7 @@ export function initLive() {
     const need = lastT ? Math.ceil((Date.now() - lastT) / 1000) + 2 : serverWindow;
     const span = Math.max(5, Math.min(serverWindow, need));
     try {
-      const { data } = await call(`/v1/stats?window_s=${span}&step_s=1`, { timeoutMs: 4000 });
-      if (data && data.window_s > 0 && !lastT) serverWindow = Math.max(serverWindow, data.window_s);
+      const { data } = await call(`/v1/stats?window=${span}&step=1`, { timeoutMs: 4000 });
       points = merge(history, data, KEEP_MS);
       if (points.length) lastT = points[points.length - 1].t;
       failures = 0;

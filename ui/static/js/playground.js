@@ -33,6 +33,7 @@ export function initPlayground() {
   inputs.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); form.requestSubmit(); }
   });
+  $("model").addEventListener("change", syncTopK);
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     if (busy) busy.abort();
@@ -46,15 +47,25 @@ export function initPlayground() {
   return { visible() {} };
 }
 
+// labelCount is the number of classes of each model, for the top-k bound.
+const labelCount = new Map();
+
+function syncTopK() {
+  const n = labelCount.get($("model").value);
+  $("topk").max = n > 0 ? String(Math.min(n, 100)) : "100";
+}
+
 async function loadModels() {
   const sel = $("model");
   try {
     const models = await fetchModels();
+    for (const m of models) if (Array.isArray(m.labels)) labelCount.set(m.name, m.labels.length);
     const was = sel.value;
     $("classify-status").textContent = "";
     sel.replaceChildren(...models.map((m) => el("option", { value: m.name }, m.name)));
     if (!models.length) sel.append(el("option", { value: "" }, "(server default)"));
     if (models.some((m) => m.name === was)) sel.value = was;
+    syncTopK();
   } catch (err) {
     $("classify-status").textContent = `Could not list the models: ${err.message}`;
   }
@@ -77,9 +88,13 @@ async function classify(signal) {
   const errBox = $("classify-error");
   errBox.hidden = true;
   if (!lines.length) return inputError("Type some text to classify: at least one non-empty line.");
-  if (!Number.isInteger(topK) || topK < 1 || topK > 100) {
+  const maxK = Number($("topk").max) || 100;
+  if (!Number.isInteger(topK) || topK < 1 || topK > maxK) {
     $("topk").setAttribute("aria-invalid", "true");
-    return inputError("Top-k must be a whole number from 1 to 100.");
+    $("topk").focus();
+    $("classify-error").textContent = `Top-k must be a whole number from 1 to ${maxK} (the model's number of labels).`;
+    $("classify-error").hidden = false;
+    return;
   }
   $("topk").removeAttribute("aria-invalid");
   clearInputError();
