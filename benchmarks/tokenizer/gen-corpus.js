@@ -1,9 +1,13 @@
 // Writes corpus.jsonl: the hard parity corpus ({"name", "text",
 // "text_pair"?} per line). Deterministic: rerunning gives the same file.
 // Usage: node gen-corpus.js > corpus.jsonl
+//        node gen-corpus.js --random N --seed S   (only N random strings, for parity-random.sh)
 'use strict'
 
-let seed = 20261128
+const argv = process.argv.slice(2)
+const flag = (name, def) => (argv.indexOf(name) >= 0 ? Number(argv[argv.indexOf(name) + 1]) : def)
+const randomOnly = flag('--random', 0)
+let seed = flag('--seed', 20261128)
 function rand() {
   // mulberry32
   seed |= 0
@@ -180,6 +184,31 @@ const ranges = [
   [0xfff0, 0xffff], [0x10d40, 0x10d8f], [0x11900, 0x1195f], [0x1d160, 0x1d17f], [0x1f300, 0x1faff],
   [0x20000, 0x2ceaf], [0x2f800, 0x2fa1f], [0x30000, 0x3134f], [0xe0000, 0xe007f], [0xe000, 0xf8ff],
 ]
+function randomString() {
+  const n = int(1, 40)
+  let s = ''
+  for (let j = 0; j < n; j++) {
+    const r = rand()
+    if (r < 0.15) s += ' '
+    else if (r < 0.2) s += pick(['[SEP]', '[CLS]', 'the', 'ing', '##', '#', '[', ']'])
+    else {
+      const [lo, hi] = pick(ranges)
+      let cp = int(lo, hi)
+      if (cp >= 0xd800 && cp <= 0xdfff) cp = 0x41
+      s += String.fromCodePoint(cp)
+    }
+  }
+  return s
+}
+if (randomOnly > 0) {
+  cases.length = 0
+  for (let i = 0; i < randomOnly; i++) {
+    if (i % 5 === 0) add('random-pair/' + i, randomString(), randomString())
+    else add('random/' + i, randomString())
+  }
+  process.stdout.write(cases.map((c) => JSON.stringify(c)).join('\n') + '\n')
+  process.exit(0)
+}
 for (let i = 0; i < 300; i++) {
   const n = int(1, 40)
   let s = ''
