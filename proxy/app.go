@@ -43,6 +43,7 @@ func NewLogger(c config.Log) (*zap.Logger, error) {
 const (
 	localRequestID = "infergate.request_id"
 	localModel     = "infergate.model"
+	localStatic    = "infergate.static"
 )
 
 func (s *Server) newApp(sc config.Server) *fiber.App {
@@ -81,8 +82,14 @@ func (s *Server) newApp(sc config.Server) *fiber.App {
 // with Handle come before its catch-all.
 func (s *Server) mountStatic() {
 	files := ui.Files()
-	s.app.Get("/*", func(c *fiber.Ctx) error {
-		name := strings.TrimPrefix(path.Clean("/"+c.Params("*")), "/")
+	// A final Use rather than GET /*, so that other methods on unknown paths
+	// are 404s, not fiber's 405s.
+	s.app.Use(func(c *fiber.Ctx) error {
+		if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+			return fiber.ErrNotFound
+		}
+		name := strings.TrimPrefix(path.Clean(c.Path()), "/")
+		c.Locals(localStatic, true)
 		if name == "" {
 			name = "index.html"
 		}
@@ -182,6 +189,9 @@ func (s *Server) observe(c *fiber.Ctx, rid string, start time.Time) {
 // ErrorHandler, so fiber's own errors (404 routes, 413 bodies) look the same.
 func (s *Server) writeError(c *fiber.Ctx, err error) error {
 	ae := toAPIError(err)
+	if c.Locals(localRequestID) == nil { // fasthttp refused the request before the middleware
+		c.Set(fiber.HeaderXRequestID, newRequestID())
+	}
 	if ae.Code == "route_not_found" {
 		ae.Message = "no route " + c.Method() + " " + c.Path()
 	}
@@ -222,11 +232,12 @@ func msString(d time.Duration) string {
 // routeLabel is the matched route template, bounded for metrics: requests
 // that matched only the middleware are "unmatched", dashboard files "static".
 func routeLabel(c *fiber.Ctx) string {
+	if c.Locals(localStatic) != nil {
+		return "static"
+	}
 	switch p := c.Route().Path; p {
 	case "", "/":
 		return "unmatched"
-	case "/*":
-		return "static"
 	default:
 		return p
 	}

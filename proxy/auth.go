@@ -153,7 +153,7 @@ func (l *limiter) allow(client string) (bool, time.Duration) {
 	b, ok := l.seen.Get(client)
 	if !ok {
 		b = &bucket{tokens: l.burst, last: now}
-		l.seen.Add(client, b)
+		l.seen.Add(strings.Clone(client), b) // fiber's strings die with the request
 	}
 	b.tokens = math.Min(l.burst, b.tokens+now.Sub(b.last).Seconds()*l.rps)
 	b.last = now

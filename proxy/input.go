@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,6 +25,7 @@ type input struct {
 type texts []string
 
 func (t *texts) UnmarshalJSON(b []byte) error {
+	invalid := shapeError("a string or a list of strings", b)
 	switch firstByte(b) {
 	case '"':
 		var s string
@@ -35,12 +37,40 @@ func (t *texts) UnmarshalJSON(b []byte) error {
 	case '[':
 		var list []string
 		if err := json.Unmarshal(b, &list); err != nil {
-			return errors.New("must be a string or a list of strings")
+			return invalid
 		}
 		*t = list
 		return nil
 	default:
-		return errors.New("must be a string or a list of strings")
+		return invalid
+	}
+}
+
+// shapeError reports a JSON value of the wrong shape. It is a
+// *json.UnmarshalTypeError, so that the decoder adds the field's name, with
+// the shapeMarker type, so that badJSON words it for people.
+func shapeError(want string, got []byte) error {
+	return &json.UnmarshalTypeError{Value: jsonKind(got) + "; expected " + want, Type: shapeMarkerType}
+}
+
+type shapeMarker struct{}
+
+var shapeMarkerType = reflect.TypeOf(shapeMarker{})
+
+func jsonKind(b []byte) string {
+	switch firstByte(b) {
+	case '"':
+		return "string"
+	case '[':
+		return "array"
+	case '{':
+		return "object"
+	case 't', 'f':
+		return "bool"
+	case 'n':
+		return "null"
+	default:
+		return "number"
 	}
 }
 
@@ -75,6 +105,9 @@ func badJSON(err error) *apiError {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &te) && te.Field != "":
+		if te.Type == shapeMarkerType {
+			return badRequest("invalid_field", "field %q: got JSON %s", te.Field, te.Value)
+		}
 		return badRequest("invalid_field", "field %q: expected %s, got JSON %s", te.Field, te.Type, te.Value)
 	case errors.As(err, &te):
 		return badRequest("invalid_json", "the body must be a JSON object, not %s", te.Value)

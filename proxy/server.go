@@ -326,7 +326,9 @@ func (s *Server) reload(ctx context.Context) error {
 	s.gen = g
 	s.genMu.Unlock()
 	s.keys.Store(keys)
-	s.limit.Store(newLimiter(cfg.Server.RateLimit.RPS, cfg.Server.RateLimit.Burst, time.Now))
+	if old.Server.RateLimit != cfg.Server.RateLimit { // else clients keep their buckets
+		s.limit.Store(newLimiter(cfg.Server.RateLimit.RPS, cfg.Server.RateLimit.Burst, time.Now))
+	}
 	if restartOnly(old.Server) != restartOnly(cfg.Server) || old.CacheL2 != cfg.CacheL2 {
 		s.log.Warn("listener, TLS, body limit and cache_l2 changes take effect only after a restart")
 	}

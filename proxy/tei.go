@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"encoding/json"
-	"errors"
 	"runtime"
 	"strconv"
 
@@ -23,7 +22,7 @@ type predictInputs struct {
 }
 
 func (p *predictInputs) UnmarshalJSON(b []byte) error {
-	invalid := errors.New("inputs must be a string, a pair [string, string] or a batch [[string], [string, string], ...]")
+	invalid := shapeError("a string, a pair [string, string] or a batch [[string], [string, string], ...]", b)
 	if firstByte(b) == '"' {
 		var s string
 		if err := json.Unmarshal(b, &s); err != nil {
