@@ -61,7 +61,7 @@ fi
 
 # A system library (the loader's cache or the usual prefixes).
 if [ ! -f "$dest" ] && [ "$force" = 0 ]; then
-	if ldconfig -p 2>/dev/null | grep -q 'libonnxruntime\.so\(\.1\)\? '; then
+	if ldconfig -p 2>/dev/null | grep 'libonnxruntime\.so\(\.1\)\? ' >/dev/null; then
 		exit 0
 	fi
 	for dir in /usr/local/lib /usr/lib /usr/lib64 "/usr/lib/$(uname -m)-linux-gnu"; do
