@@ -37,7 +37,7 @@ var (
 )
 
 // infergateBinary builds cmd/infergate once for the whole test binary.
-func infergateBinary(t *testing.T) string {
+func infergateBinary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "infergate-e2e-")
@@ -58,7 +58,7 @@ func infergateBinary(t *testing.T) string {
 }
 
 // freeAddr reserves a loopback port for a gateway to listen on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,7 +102,7 @@ type backendYAML struct{ name, typ, url string }
 // gatewayConfig writes a config serving langid from the given backends, with
 // the cache off (every request reaches a backend) and a breaker that opens
 // after 3 failures and tries again after 1 s.
-func gatewayConfig(t *testing.T, backends ...backendYAML) string {
+func gatewayConfig(t testing.TB, backends ...backendYAML) string {
 	t.Helper()
 	var b strings.Builder
 	fmt.Fprintf(&b, "models:\n  - name: langid\n    tokenizer: %s\n", vocabPath)
@@ -128,7 +128,7 @@ func gatewayConfig(t *testing.T, backends ...backendYAML) string {
 }
 
 // startGateway runs `infergate serve` and waits until /readyz answers 200.
-func startGateway(t *testing.T, name, conf string) *gateway {
+func startGateway(t testing.TB, name, conf string) *gateway {
 	t.Helper()
 	g := &gateway{name: name, httpAddr: freeAddr(t), grpcAddr: freeAddr(t), bin: infergateBinary(t), conf: conf}
 	g.start(t)
@@ -141,7 +141,7 @@ func startGateway(t *testing.T, name, conf string) *gateway {
 	return g
 }
 
-func (g *gateway) start(t *testing.T) {
+func (g *gateway) start(t testing.TB) {
 	t.Helper()
 	g.log = &syncBuffer{}
 	g.cmd = exec.Command(g.bin, "serve", "--config", g.conf, "--http-addr", g.httpAddr, "--grpc-addr", g.grpcAddr)
