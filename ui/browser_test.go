@@ -5,100 +5,14 @@ package ui_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 )
-
-var updateScreenshots = flag.Bool("update-screenshots", false, "write ui/screenshots/*.png from the screenshot test")
-
-func TestMain(m *testing.M) {
-	flag.Parse()
-	code := m.Run()
-	tearDown()
-	os.Exit(code)
-}
-
-var (
-	setUpOnce sync.Once
-	setUpErr  error
-	cleanups  []func()
-)
-
-// needGateway starts, on first use, the two gateways and the browser that
-// the browser tests share; tests that need none of it (the static checks)
-// run without them. TestMain tears them down.
-func needGateway(t *testing.T) {
-	t.Helper()
-	setUpOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "infergate-ui-test-")
-		if err != nil {
-			setUpErr = err
-			return
-		}
-		cleanups = append(cleanups, func() { os.RemoveAll(dir) })
-		if setUpErr = setUp(dir); setUpErr != nil {
-			return
-		}
-		ctx, cancel, err := newBrowser(filepath.Join(dir, "profile"))
-		if err != nil {
-			setUpErr = err
-			return
-		}
-		cleanups = append(cleanups, cancel)
-		shared.browser = ctx
-	})
-	if setUpErr != nil {
-		t.Fatalf("browser test set-up: %v", setUpErr)
-	}
-}
-
-func tearDown() {
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
-	}
-}
-
-func setUp(dir string) error {
-	root, err := filepath.Abs("..")
-	if err != nil {
-		return err
-	}
-	shared.root = root
-	if shared.bin, err = buildBinary(root, dir); err != nil {
-		return err
-	}
-	portA, err := freePort()
-	if err != nil {
-		return err
-	}
-	portB, err := freePort()
-	if err != nil {
-		return err
-	}
-	cfgA, cfgB, err := configs(root, dir, portA, portB)
-	if err != nil {
-		return err
-	}
-	// B first: A's "remote" replica must find it ready at start-up.
-	if shared.b, err = startGateway(root, shared.bin, cfgB, fmt.Sprintf("http://127.0.0.1:%d", portB)); err != nil {
-		return fmt.Errorf("gateway B: %w", err)
-	}
-	cleanups = append(cleanups, func() { shared.b.stop(syscall.SIGTERM) })
-	if shared.a, err = startGateway(root, shared.bin, cfgA, fmt.Sprintf("http://127.0.0.1:%d", portA)); err != nil {
-		return fmt.Errorf("gateway A: %w", err)
-	}
-	cleanups = append(cleanups, func() { shared.a.stop(syscall.SIGTERM) })
-	return nil
-}
 
 // A French sentence comes back labelled "fr", with score bars, tokens, the
 // latency split and the cache state; the same text again is a cache hit.

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -62,7 +63,9 @@ func waves(t *testing.T, d time.Duration) {
 					time.Sleep(50 * time.Millisecond)
 					continue
 				}
-				text := fmt.Sprintf("Le fichier %d du travailleur %d est introuvable.", i, w)
+				// Lengths vary so that batches carry some padding.
+				text := fmt.Sprintf("Le fichier %d du travailleur %d est introuvable.", i, w) +
+					strings.Repeat(" Vérifiez le chemin et réessayez.", i%5)
 				if i%4 == 0 {
 					text = "Le fichier est introuvable."
 				}
