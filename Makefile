@@ -16,6 +16,14 @@ test:
 deps:
 	bash scripts/install-deps.sh
 
+# The benchmark suite (benchmarks/scenarios) against the real gateway over
+# loopback; writes benchmarks/results/*.md, *.json and *.svg. bert-base.yaml
+# needs the BERT-base-shaped model of `make model-base`.
+BENCH_SCENARIOS ?= $(wildcard benchmarks/scenarios/*.yaml)
+bench: deps build
+	@test -f deploy/training/work/bert-base/model.onnx || $(MAKE) model-base
+	./$(BIN) bench suite $(BENCH_SCENARIOS)
+
 # Go bindings of the KServe v2 gRPC API (adapters/triton/inferencepb). Needs
 # protoc (apt protobuf-compiler); the plugins are pinned to go.mod's protobuf
 # and a protoc-gen-go-grpc that targets the grpc runtime in go.mod.

@@ -22,7 +22,11 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 	for _, c := range r.Cases {
 		runs = max(runs, len(c.Runs))
 	}
-	fmt.Fprintf(&b, "- Each row is the median of %d runs; arms were run interleaved (A, B, A, B, ...) so that ratios compare runs taken side by side.\n\n", runs)
+	fmt.Fprintf(&b, "- Each row is the median of %d run(s)", runs)
+	if runs > 1 && len(r.Cases) > 1 {
+		b.WriteString("; cases ran interleaved (A, B, A, B, ...), so ratios compare runs taken side by side")
+	}
+	b.WriteString(".\n\n")
 	if len(r.Ratios) > 0 {
 		b.WriteString("| ratio | value | target | met | how |\n|---|---:|---|---|---|\n")
 		for _, q := range r.Ratios {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/infergate/infergate/benchmarks/load"
@@ -69,7 +70,7 @@ func (r *runner) metrics(ctx context.Context, srv *server) (map[string]float64, 
 	}
 	var names []string
 	for _, m := range r.s.Metrics {
-		names = append(names, m.Num, m.Den)
+		names = append(names, strings.Split(m.Num+"+"+m.Den, "+")...)
 	}
 	m, err := scrape(ctx, r.client, srv.base+"/metrics", names)
 	if err != nil && srv.proc == nil {
@@ -82,15 +83,22 @@ func (r *runner) addMetrics(c *report.Case, before, after map[string]float64) {
 	if before == nil || after == nil {
 		return
 	}
+	delta := func(expr string) float64 {
+		d := 0.0
+		for _, name := range strings.Split(expr, "+") {
+			d += after[name] - before[name]
+		}
+		return d
+	}
 	for _, m := range r.s.Metrics {
-		den := after[m.Den] - before[m.Den]
+		den := delta(m.Den)
 		if den <= 0 {
 			continue
 		}
 		if c.Extra == nil {
 			c.Extra = map[string][]float64{}
 		}
-		c.Extra[m.Name] = append(c.Extra[m.Name], (after[m.Num]-before[m.Num])/den)
+		c.Extra[m.Name] = append(c.Extra[m.Name], delta(m.Num)/den)
 	}
 }
 
@@ -120,9 +128,13 @@ func (r *runner) runtimeRound(ctx context.Context, arm Arm) error {
 	if order == "" {
 		order = rawbench.Sorted
 	}
+	d := arm.Runtime.Duration
+	if d <= 0 {
+		d = r.s.Load.Duration
+	}
 	points, err := rawbench.Measure(ctx, rt, enc, rawbench.Options{
 		Texts: gen.Next(n), BatchSizes: arm.Runtime.BatchSizes, Order: order,
-		Duration: r.s.Load.Duration, Outputs: arm.Runtime.Outputs,
+		Duration: d, Outputs: arm.Runtime.Outputs,
 	})
 	if err != nil {
 		return err

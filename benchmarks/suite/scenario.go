@@ -65,6 +65,8 @@ type RuntimeArm struct {
 	Texts int `yaml:"texts"`
 	// Outputs to compute; /v1/classify needs logits only.
 	Outputs []string `yaml:"outputs"`
+	// Duration per batch size; 0 means the load duration.
+	Duration time.Duration `yaml:"duration"`
 }
 
 // Load is the load every HTTP arm gets.
@@ -103,7 +105,8 @@ type Comp struct {
 }
 
 // Metric is a gateway-side number: delta(Num) / delta(Den) over a run, each
-// the sum of all series of a Prometheus metric.
+// the sum of all series of a Prometheus metric, or of several joined by
+// "+" (e.g. Den "hits_total+misses_total").
 type Metric struct {
 	Name string `yaml:"name"`
 	Num  string `yaml:"num"`

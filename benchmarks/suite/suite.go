@@ -49,8 +49,14 @@ func Run(ctx context.Context, s *Scenario, opts Options) (report.Report, error) 
 		s.Runs = opts.Runs
 	}
 	if opts.Scale > 0 {
-		s.Load.Duration = time.Duration(float64(s.Load.Duration) * opts.Scale)
-		s.Load.Warmup = time.Duration(float64(s.Load.Warmup) * opts.Scale)
+		scale := func(d *time.Duration) { *d = time.Duration(float64(*d) * opts.Scale) }
+		scale(&s.Load.Duration)
+		scale(&s.Load.Warmup)
+		for _, a := range s.Arms {
+			if a.Runtime != nil {
+				scale(&a.Runtime.Duration)
+			}
+		}
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
