@@ -33,6 +33,9 @@ type Options struct {
 	Timeout time.Duration
 }
 
+// maxConcurrentChunks bounds the calls one split batch has in flight.
+const maxConcurrentChunks = 8
+
 // discoveryTimeout bounds metadata discovery when Options.Timeout is unset.
 const discoveryTimeout = 10 * time.Second
 
@@ -197,6 +200,7 @@ func (c *Client) Infer(ctx context.Context, b adapters.Batch) (adapters.Outputs,
 	chunks := splitBatch(b, s.maxBatch)
 	results := make([]adapters.Outputs, len(chunks))
 	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(maxConcurrentChunks)
 	for i, ch := range chunks {
 		g.Go(func() error {
 			out, err := c.inferChunk(gctx, s, ch, outputs)
