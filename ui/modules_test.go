@@ -71,9 +71,10 @@ func TestModules(t *testing.T) {
 		{"axis top 100", `chart.niceCeil(100)`, `100`},
 		{
 			"models as the gateway lists them",
-			`models.readModels({object: "list", data: [{id: "langid", name: "langid", ready: true, labels: ["en", "fr"],
+			`models.readModels({object: "list", data: [{id: "langid", name: "langid", ready: true, labels: ["en", "fr"], version: "1", max_seq_len: 128, queue_depth: 4,
 				replicas: [{name: "local", type: "onnx", ready: true, breaker: "half-open", in_flight: 2, latency_ms: 3.5, requests: 7, failures: 1}]}]})`,
-			`[{"name":"langid","ready":true,"labels":["en","fr"],"replicas":[{"name":"local","type":"onnx","ready":true,"breaker":"half-open","inFlight":2,"latencyMs":3.5,"requests":7,"failures":1}]}]`,
+			`[{"name":"langid","ready":true,"labels":["en","fr"],"version":"1","maxSeqLen":128,"queueDepth":4,
+				"replicas":[{"name":"local","type":"onnx","ready":true,"breaker":"half-open","inFlight":2,"latencyMs":3.5,"requests":7,"failures":1}]}]`,
 		},
 		{
 			"stats series merged, nulls kept as gaps",

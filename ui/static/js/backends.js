@@ -70,6 +70,12 @@ function render(models) {
   }
   root.replaceChildren(...models.map((m) => el("section", { class: "card", "aria-label": `model ${m.name}` },
     el("h3", {}, m.name, " ", badge(m.ready, "ready", "not ready")),
+    el("p", { class: "hint" }, [
+      m.version && `version ${m.version}`,
+      m.maxSeqLen != null && `up to ${m.maxSeqLen} tokens`,
+      m.labels && `${m.labels.length} labels`,
+      m.queueDepth != null && `${m.queueDepth} queued`,
+    ].filter(Boolean).join(" · ")),
     el("div", { class: "table-wrap", tabindex: "0", role: "region", "aria-label": `${m.name} replicas` },
       el("table", {},
         el("thead", {}, el("tr", {},

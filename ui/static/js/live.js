@@ -19,6 +19,7 @@ export function initLive() {
     { key: ["batchRows"], chart: new LineChart({ id: "chart-batch", title: "Batch rows (mean)", series: [{ name: "rows", color: "--series-1" }], format: (v) => num(v, 1) }) },
     { key: ["padding"], chart: new LineChart({ id: "chart-padding", title: "Padding ratio", series: [{ name: "padding", color: "--series-3" }], max: 1, format: (v) => pct(v, 0) }) },
     { key: ["cacheHit"], chart: new LineChart({ id: "chart-cache", title: "Cache hit ratio", series: [{ name: "hits", color: "--series-1" }], max: 1, format: (v) => pct(v, 0) }) },
+    { key: ["errors"], chart: new LineChart({ id: "chart-errors", title: "Error ratio", series: [{ name: "errors", color: "--series-2" }], max: 1, format: (v) => pct(v, 0) }) },
     { key: ["queue"], chart: new LineChart({ id: "chart-queue", title: "Queue depth", series: [{ name: "queued", color: "--series-2" }], format: (v, axis) => num(v, axis ? 1 : 0) }) },
   ];
   $("charts").append(...charts.map((c) => c.chart.root));

@@ -17,6 +17,9 @@ export function readModels(data) {
       name: m.name || m.id || "",
       ready: m.ready ?? (replicas.length ? replicas.some((r) => r.ready) : null),
       labels: m.labels || null,
+      version: m.version || "",
+      maxSeqLen: m.max_seq_len ?? null,
+      queueDepth: m.queue_depth ?? null,
       replicas,
     };
   });

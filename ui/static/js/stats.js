@@ -1,7 +1,7 @@
 // Reading GET /v1/stats. The gateway keeps the last minutes in one-second
 // slots and answers {..latest summary, series: [point], step_s, window_s};
 // a point is {t (unix s), rps, p50_ms, p95_ms, p99_ms, batch_rows,
-// padding_ratio, cache_hit_ratio, queue_depth}, with null where nothing
+// padding_ratio, cache_hit_ratio, queue_depth, error_ratio}, with null where nothing
 // happened to compute a value from (the charts leave a gap there).
 
 /** readPoint maps one stats point to the numbers the charts draw. */
@@ -16,6 +16,7 @@ export function readPoint(p) {
     padding: num(p.padding_ratio),
     cacheHit: num(p.cache_hit_ratio),
     queue: num(p.queue_depth),
+    errors: num(p.error_ratio),
   };
 }
 
