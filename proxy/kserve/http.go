@@ -138,38 +138,27 @@ func (h *httpHandler) infer(c *fiber.Ctx) error {
 	if err != nil {
 		return writeError(c, err)
 	}
-	req, batch, err := decodeHTTPInfer(c.Body(), c.Get(headerLength))
+	req, err := decodeHTTPInfer(c.Body(), c.Get(headerLength))
 	if err != nil {
 		return writeError(c, err)
 	}
-	out, err := t.model.Infer(c.UserContext(), batch)
+	out, err := t.model.Infer(c.UserContext(), req.batch)
 	if err != nil {
 		return writeError(c, err)
 	}
-	names, err := outputOrder(batch.Outputs, out)
+	names, err := outputOrder(req.batch.Outputs, out)
 	if err != nil {
 		return writeError(c, adapters.Wrap(adapters.KindInternal, err))
 	}
-	binaryAll, err := req.Parameters.boolParam("binary_data_output")
-	if err != nil {
-		return writeError(c, err)
-	}
-	resp := inferResponse{ModelName: t.name, ModelVersion: t.version, ID: req.ID}
+	resp := inferResponse{ModelName: t.name, ModelVersion: t.version, ID: req.id}
 	var raw []byte
 	for _, name := range names {
 		o := responseOutput{Name: name, Datatype: "FP32", Shape: out[name].Shape}
-		bin, err := wantsBinary(req.Outputs, name, binaryAll)
-		if err != nil {
-			return writeError(c, err)
-		}
-		if bin {
+		if req.binaryOutput(name) {
 			o.Parameters = map[string]any{"binary_data_size": 4 * len(out[name].Data)}
 			raw = appendFloats(raw, out[name].Data)
 		} else {
 			o.Data = out[name].Data
-			if o.Data == nil {
-				o.Data = []float32{}
-			}
 		}
 		resp.Outputs = append(resp.Outputs, o)
 	}
@@ -186,55 +175,58 @@ func (h *httpHandler) infer(c *fiber.Ctx) error {
 	return c.Send(append(head, raw...))
 }
 
-// wantsBinary reports whether output name goes back as binary data: its own
-// binary_data parameter wins over the request's binary_data_output.
-func wantsBinary(outputs []requestOutput, name string, all bool) (bool, error) {
-	for _, o := range outputs {
-		if o.Name != name {
-			continue
-		}
-		if _, set := o.Parameters["binary_data"]; set {
-			return o.Parameters.boolParam("binary_data")
-		}
+// httpInfer is a decoded HTTP inference request.
+type httpInfer struct {
+	id        string
+	batch     adapters.Batch
+	binaryAll bool            // parameters.binary_data_output
+	binary    map[string]bool // each output's parameters.binary_data, when given
+}
+
+// binaryOutput reports whether output name goes back as binary data: its
+// own binary_data parameter wins over the request's binary_data_output.
+func (r httpInfer) binaryOutput(name string) bool {
+	if b, ok := r.binary[name]; ok {
+		return b
 	}
-	return all, nil
+	return r.binaryAll
 }
 
 // decodeHTTPInfer parses a JSON body, or a JSON header of hlen bytes followed
 // by the binary inputs in the order of the inputs with binary_data_size.
-func decodeHTTPInfer(body []byte, hlen string) (inferRequest, adapters.Batch, error) {
-	var req inferRequest
+func decodeHTTPInfer(body []byte, hlen string) (httpInfer, error) {
 	head, rest := body, []byte(nil)
 	if hlen != "" {
 		n, err := strconv.Atoi(hlen)
 		if err != nil || n < 0 || n > len(body) {
-			return req, adapters.Batch{}, badRequest("%s %q does not fit a %d-byte body", headerLength, hlen, len(body))
+			return httpInfer{}, badRequest("%s %q does not fit a %d-byte body", headerLength, hlen, len(body))
 		}
 		head, rest = body[:n], body[n:]
 	}
+	var req inferRequest
 	if err := json.Unmarshal(head, &req); err != nil {
-		return req, adapters.Batch{}, badRequest("request JSON: %v", err)
+		return httpInfer{}, badRequest("request JSON: %v", err)
 	}
 	if len(req.Inputs) == 0 {
-		return req, adapters.Batch{}, badRequest("request has no inputs")
+		return httpInfer{}, badRequest("request has no inputs")
 	}
 	inputs := make([]inputTensor, 0, len(req.Inputs))
 	for _, in := range req.Inputs {
 		n, err := checkShape(in.Name, in.Shape)
 		if err != nil {
-			return req, adapters.Batch{}, err
+			return httpInfer{}, err
 		}
 		size, binary, err := in.Parameters.int64Param("binary_data_size")
 		if err != nil {
-			return req, adapters.Batch{}, err
+			return httpInfer{}, err
 		}
 		var vals []int64
 		if binary {
 			if len(in.Data) != 0 {
-				return req, adapters.Batch{}, badRequest("input %q has both data and binary_data_size", in.Name)
+				return httpInfer{}, badRequest("input %q has both data and binary_data_size", in.Name)
 			}
 			if size < 0 || size > int64(len(rest)) {
-				return req, adapters.Batch{}, badRequest("input %q: binary_data_size %d exceeds the %d binary bytes left", in.Name, size, len(rest))
+				return httpInfer{}, badRequest("input %q: binary_data_size %d exceeds the %d binary bytes left", in.Name, size, len(rest))
 			}
 			vals, err = decodeRaw(in.Name, in.Datatype, rest[:size], n)
 			rest = rest[size:]
@@ -242,62 +234,27 @@ func decodeHTTPInfer(body []byte, hlen string) (inferRequest, adapters.Batch, er
 			vals, err = decodeJSONInts(in.Name, in.Datatype, in.Data, n)
 		}
 		if err != nil {
-			return req, adapters.Batch{}, err
+			return httpInfer{}, err
 		}
 		inputs = append(inputs, inputTensor{name: in.Name, shape: in.Shape, vals: vals})
 	}
 	if len(rest) != 0 {
-		return req, adapters.Batch{}, badRequest("%d bytes after the binary inputs belong to no input", len(rest))
+		return httpInfer{}, badRequest("%d bytes after the binary inputs belong to no input", len(rest))
+	}
+	r := httpInfer{id: req.ID, binary: map[string]bool{}}
+	var err error
+	if r.binaryAll, err = req.Parameters.boolParam("binary_data_output"); err != nil {
+		return httpInfer{}, err
 	}
 	var outputs []string
 	for _, o := range req.Outputs {
 		outputs = append(outputs, o.Name)
-	}
-	b, err := buildBatch(inputs, outputs)
-	return req, b, err
-}
-
-// describe is the model metadata the frontend serves: INT64 inputs (INT32
-// is accepted too) and FP32 outputs under the standard names.
-func describe(name string, md adapters.Metadata) modelMetadata {
-	m := modelMetadata{Name: name, Versions: []string{versionOf(md)}, Platform: md.Platform}
-	for _, in := range servedInputs(md) {
-		m.Inputs = append(m.Inputs, tensorMetadata{Name: in.Name, Datatype: "INT64", Shape: in.Shape})
-	}
-	for _, out := range md.Outputs {
-		m.Outputs = append(m.Outputs, tensorMetadata{Name: out.Name, Datatype: "FP32", Shape: out.Shape})
-	}
-	return m
-}
-
-// servedInputs are the model's inputs, or the standard three when the
-// runtime reports none; shapes default to [-1, -1].
-func servedInputs(md adapters.Metadata) []adapters.TensorSpec {
-	if len(md.Inputs) != 0 {
-		return md.Inputs
-	}
-	var s []adapters.TensorSpec
-	for _, n := range standardInputs() {
-		s = append(s, adapters.TensorSpec{Name: n, DType: "INT64", Shape: []int64{-1, -1}})
-	}
-	return s
-}
-
-// configOf renders Triton's model configuration: with max_batch_size > 0
-// the dims leave out the batch dimension.
-func configOf(name string, md adapters.Metadata) modelConfig {
-	cfg := modelConfig{Name: name, Platform: md.Platform, MaxBatchSize: md.MaxBatchSize}
-	dims := func(shape []int64) []int64 {
-		if md.MaxBatchSize > 0 && len(shape) > 0 {
-			return shape[1:]
+		if _, set := o.Parameters["binary_data"]; set {
+			if r.binary[o.Name], err = o.Parameters.boolParam("binary_data"); err != nil {
+				return httpInfer{}, err
+			}
 		}
-		return shape
 	}
-	for _, in := range servedInputs(md) {
-		cfg.Input = append(cfg.Input, configTensor{Name: in.Name, DataType: "TYPE_INT64", Dims: dims(in.Shape)})
-	}
-	for _, out := range md.Outputs {
-		cfg.Output = append(cfg.Output, configTensor{Name: out.Name, DataType: "TYPE_FP32", Dims: dims(out.Shape)})
-	}
-	return cfg
+	r.batch, err = buildBatch(inputs, outputs)
+	return r, err
 }

@@ -225,6 +225,24 @@ func TestHTTPInferProtocolExamples(t *testing.T) {
 			want:   `{"error":"unknown output \"pooler_output\"; outputs are [logits last_hidden_state]"}`,
 		},
 		{
+			name:   "output twice",
+			body:   `{"inputs":[{"name":"input_ids","shape":[1,1],"datatype":"INT64","data":[5]}],"outputs":[{"name":"logits"},{"name":"logits"}]}`,
+			status: 400,
+			want:   `{"error":"output \"logits\" requested twice"}`,
+		},
+		{
+			name:   "binary_data not a boolean",
+			body:   `{"inputs":[{"name":"input_ids","shape":[1,1],"datatype":"INT64","data":[5]}],"outputs":[{"name":"logits","parameters":{"binary_data":"yes"}}]}`,
+			status: 400,
+			want:   `{"error":"parameter \"binary_data\" must be a boolean, got \"yes\""}`,
+		},
+		{
+			name:   "input given twice",
+			body:   `{"inputs":[{"name":"input_ids","shape":[1,1],"datatype":"INT64","data":[5]},{"name":"input_ids","shape":[1,1],"datatype":"INT64","data":[5]}]}`,
+			status: 400,
+			want:   `{"error":"input \"input_ids\" given twice"}`,
+		},
+		{
 			name:   "not JSON",
 			body:   `{"inputs":`,
 			status: 400,

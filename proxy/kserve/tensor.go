@@ -120,9 +120,12 @@ func buildBatch(inputs []inputTensor, outputs []string) (adapters.Batch, error) 
 	if err := checkValues(b); err != nil {
 		return adapters.Batch{}, err
 	}
-	for _, o := range outputs {
+	for i, o := range outputs {
 		if !slices.Contains(standardOutputs(), o) {
 			return adapters.Batch{}, badRequest("unknown output %q; outputs are %v", o, standardOutputs())
+		}
+		if slices.Contains(outputs[:i], o) {
+			return adapters.Batch{}, badRequest("output %q requested twice", o)
 		}
 	}
 	b.Outputs = outputs
