@@ -45,7 +45,7 @@ func TestModules(t *testing.T) {
 
 	tests := []struct {
 		name string
-		give string // an expression over the imported modules api, fmt, chart, models, stats
+		give string // an expression over the imported modules api, fmt, chart, models, stats, tokens
 		want string // JSON
 	}{
 		{"bare header is ms", `api.durationMs("1.250")`, `1.25`},
@@ -89,6 +89,12 @@ func TestModules(t *testing.T) {
 			`[100000]`,
 		},
 		{
+			"tokens: specials grey, [UNK] marked, pieces linked to their text",
+			`[...tokens.tokenView({ids: [101, 100, 2000, 102], tokens: ["[CLS]", "[UNK]", "##l", "[SEP]"],
+				offsets: [[0, 0], [0, 2], [2, 3], [0, 0]]}, "héllo", true).querySelectorAll(".tok")].map(e => e.className + "|" + e.title)`,
+			`["tok special|id 101", "tok unk|id 100 from \"hé\": not in the vocabulary", "tok cont|id 2000 from \"l\"", "tok special|id 102"]`,
+		},
+		{
 			"error envelope in plain words",
 			`api.call("/busy").then(() => "no error", e => [e.message, e.status, e.type])`,
 			`["No model replica can answer right now; try again in 2 s: no replica of langid is ready.",503,"unavailable"]`,
@@ -99,10 +105,10 @@ func TestModules(t *testing.T) {
 			`"The gateway failed."`,
 		},
 	}
-	const imports = `Promise.all(["api", "format", "chart", "models", "stats"].map(m => import("/js/" + m + ".js")))`
+	const imports = `Promise.all(["api", "format", "chart", "models", "stats", "tokens"].map(m => import("/js/" + m + ".js")))`
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			js := imports + `.then(([api, fmt, chart, models, stats]) => (` + tt.give + `)).then(v => JSON.stringify(v))`
+			js := imports + `.then(([api, fmt, chart, models, stats, tokens]) => (` + tt.give + `)).then(v => JSON.stringify(v))`
 			got := eval[string](t, ctx, js)
 			var g, w any
 			if err := json.Unmarshal([]byte(got), &g); err != nil {

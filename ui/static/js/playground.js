@@ -150,7 +150,7 @@ function renderResults(lines, data, tokens) {
           el("div", { class: "bar", "aria-hidden": "true" }, el("span", { style: { width: `${Math.max(0, Math.min(1, t.score)) * 100}%` } })),
           el("span", { class: "val", "aria-hidden": "true" }, pct(t.score)),
         ])),
-      toks ? tokenView(toks, results.length <= 3) : null);
+      toks ? tokenView(toks, lines[i] ?? "", results.length <= 3) : null);
   }));
 }
 

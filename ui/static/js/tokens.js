@@ -7,8 +7,13 @@ import { el, hue } from "./format.js";
 const SPECIAL = /^\[(CLS|SEP|PAD|MASK)\]$|^<\/?s>$|^<pad>$/;
 const UNKNOWN = /^\[UNK\]$|^<unk>$/;
 
-/** tokenView renders one tokenize result {ids, tokens, offsets} as a <details>. */
-export function tokenView(t, open) {
+/**
+ * tokenView renders one tokenize result {ids, tokens, offsets} of text as a
+ * <details>; each token's tooltip shows the piece of text it came from
+ * (offsets count Unicode code points).
+ */
+export function tokenView(t, text, open) {
+  const chars = [...text];
   const ids = t.ids || [];
   const toks = t.tokens || [];
   const unk = toks.filter((s) => UNKNOWN.test(s)).length;
@@ -22,7 +27,8 @@ export function tokenView(t, open) {
       if (UNKNOWN.test(s)) cls += " unk";
       else if (SPECIAL.test(s)) cls += " special";
       else if (s.startsWith("##")) cls += " cont";
-      const title = `id ${id}` + (off && (off[0] || off[1]) ? `, characters ${off[0]}–${off[1]}` : "") +
+      const from = off && off[1] > off[0] ? ` from "${chars.slice(off[0], off[1]).join("")}"` : "";
+      const title = `id ${id}${from}` +
         (UNKNOWN.test(s) ? ": not in the vocabulary" : "");
       return el("span", { class: cls, style: { "--h": hue(id ?? i) }, title, "data-id": id }, s, el("small", {}, id));
     })));
