@@ -87,7 +87,6 @@ func (b *Batcher) run() {
 				b.finished <- struct{}{}
 			}()
 		}
-		b.held.Store(int64(len(q.reqs)))
 		if closing && len(q.reqs) == 0 && inflight == 0 {
 			wg.Wait()
 			return
@@ -108,7 +107,7 @@ func (b *Batcher) run() {
 		select {
 		case r := <-b.in:
 			q.push(r)
-			b.drainArrivals(&q)
+			b.arrived.Add(1 + int64(b.drainArrivals(&q)))
 		case <-timerC:
 			timer = nil
 		case <-b.finished:
@@ -117,7 +116,7 @@ func (b *Batcher) run() {
 			// Close has set closed under the lock, so no Submit sends any
 			// more: what is in the channel is all there will be.
 			quit, closing = nil, true
-			b.drainArrivals(&q)
+			b.arrived.Add(int64(b.drainArrivals(&q)))
 		case <-abort:
 			abort = nil
 			cancel()
@@ -128,14 +127,15 @@ func (b *Batcher) run() {
 }
 
 // drainArrivals moves every request already sent into the queue, so a burst
-// costs one dispatch decision rather than one per request.
-func (b *Batcher) drainArrivals(q *queue) {
-	for {
+// costs one dispatch decision rather than one per request. It returns how
+// many it moved.
+func (b *Batcher) drainArrivals(q *queue) int {
+	for n := 0; ; n++ {
 		select {
 		case r := <-b.in:
 			q.push(r)
 		default:
-			return
+			return n
 		}
 	}
 }

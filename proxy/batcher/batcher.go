@@ -53,6 +53,13 @@ const (
 	FIFO
 )
 
+func (g Grouping) String() string {
+	if g == FIFO {
+		return "fifo"
+	}
+	return "by-length"
+}
+
 // Config bounds the batches. Zero values take the defaults noted per field.
 type Config struct {
 	// MaxBatchSize is the most rows in one batch (default 32).
@@ -149,7 +156,7 @@ type Batcher struct {
 
 	closeOnce, abortOnce sync.Once
 	depth                atomic.Int64 // queued, neither dispatched nor abandoned
-	held                 atomic.Int64 // entries in the actor's queue (tests)
+	arrived              atomic.Int64 // requests the actor has received (tests)
 }
 
 // New starts the batcher's actor goroutine. Close must be called to stop it.
