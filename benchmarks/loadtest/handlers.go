@@ -67,19 +67,19 @@ type apiError struct {
 func (e *apiError) Error() string { return e.msg }
 
 var (
-	errBusy   = &apiError{status: fiber.StatusConflict, typ: "conflict", code: "loadtest_running", msg: "a load test is already running; stop it with DELETE /v1/loadtest or wait for it to end"}
-	errNone   = &apiError{status: fiber.StatusNotFound, typ: "not_found", code: "no_loadtest", msg: "no load test has run yet"}
-	errClosed = &apiError{status: fiber.StatusServiceUnavailable, typ: "unavailable", code: "shutting_down", msg: "the gateway is shutting down"}
+	errBusy   = &apiError{status: fiber.StatusConflict, typ: "conflict_error", code: "loadtest_running", msg: "a load test is already running; stop it with DELETE /v1/loadtest or wait for it to end"}
+	errNone   = &apiError{status: fiber.StatusNotFound, typ: "not_found_error", code: "no_loadtest", msg: "no load test has run yet"}
+	errClosed = &apiError{status: fiber.StatusServiceUnavailable, typ: "service_unavailable_error", code: "shutting_down", msg: "the gateway is shutting down"}
 )
 
 func badRequest(format string, args ...any) *apiError {
-	return &apiError{status: fiber.StatusBadRequest, typ: "invalid_request", code: "invalid_parameter", msg: fmt.Sprintf(format, args...)}
+	return &apiError{status: fiber.StatusBadRequest, typ: "invalid_request_error", code: "invalid_parameter", msg: fmt.Sprintf(format, args...)}
 }
 
 func respondError(c *fiber.Ctx, err error) error {
 	var e *apiError
 	if !errors.As(err, &e) {
-		e = &apiError{status: fiber.StatusInternalServerError, typ: "internal", code: "internal", msg: err.Error()}
+		e = &apiError{status: fiber.StatusInternalServerError, typ: "internal_error", code: "internal", msg: err.Error()}
 	}
 	return c.Status(e.status).JSON(fiber.Map{"error": fiber.Map{"message": e.msg, "type": e.typ, "code": e.code}})
 }
@@ -123,7 +123,7 @@ func (t *Tester) Stop(c *fiber.Ctx) error {
 	}
 	select {
 	case <-st.run.Done():
-		return respondError(c, &apiError{status: fiber.StatusNotFound, typ: "not_found", code: "no_loadtest", msg: "no load test is running"})
+		return respondError(c, &apiError{status: fiber.StatusNotFound, typ: "not_found_error", code: "no_loadtest", msg: "no load test is running"})
 	default:
 	}
 	st.run.Stop()

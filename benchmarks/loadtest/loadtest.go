@@ -127,7 +127,7 @@ func (t *Tester) start(req StartRequest, cfg load.Config) (*state, error) {
 	// Stop and Close end it.
 	run, err := load.Start(context.Background(), cfg)
 	if err != nil {
-		return nil, &apiError{status: fiber.StatusBadRequest, typ: "invalid_request", code: "invalid_parameter", msg: err.Error()}
+		return nil, &apiError{status: fiber.StatusBadRequest, typ: "invalid_request_error", code: "invalid_parameter", msg: err.Error()}
 	}
 	t.cur = &state{id: newID(), req: req, run: run}
 	return t.cur, nil

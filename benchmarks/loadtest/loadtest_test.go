@@ -103,7 +103,7 @@ func TestStartValidation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			code, body := g.call(t, http.MethodPost, tt.body)
 			env, _ := body["error"].(map[string]any)
-			if code != http.StatusBadRequest || env["message"] == "" || env["type"] != "invalid_request" || env["code"] == nil {
+			if code != http.StatusBadRequest || env["message"] == "" || env["type"] != "invalid_request_error" || env["code"] == nil {
 				t.Errorf("POST %s = %d %v; want 400 with an error envelope", tt.body, code, body)
 			}
 		})

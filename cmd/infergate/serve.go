@@ -79,6 +79,7 @@ func serve(ctx context.Context, src config.Source) error {
 	if err != nil {
 		return err
 	}
+	defer mountLoadTest(ctx, srv, cfg.Server, log)() // the dashboard's load-test API (cmd/infergate/loadtest.go)
 
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
