@@ -31,8 +31,10 @@ const blockBits = 7
 // charTable is a two-level lookup of charFlags for every code point, built
 // once and never written after.
 type charTable struct {
-	index [(unicode.MaxRune + 1) >> blockBits]uint16
-	data  []charFlags
+	index  [(unicode.MaxRune + 1) >> blockBits]uint16
+	data   []charFlags
+	decomp map[rune]string // canonical decompositions (cDecomp runes), HF's version
+	ccc    map[rune]uint8  // canonical combining classes (cCCC runes)
 }
 
 func (t *charTable) get(r rune) charFlags {
@@ -96,38 +98,50 @@ func buildCharTable() *charTable {
 	for _, r := range hfMnToggle {
 		flat[r] ^= cMn
 	}
-	var buf [32]byte
-	for r := rune(0); r <= unicode.MaxRune; r++ {
-		if isCJK(r) {
+	for _, cr := range [][2]rune{{0x4E00, 0x9FFF}, {0x3400, 0x4DBF}, {0x20000, 0x2A6DF}, {0x2A700, 0x2B73F},
+		{0x2B740, 0x2B81F}, {0x2B920, 0x2CEAF}, {0xF900, 0xFAFF}, {0x2F800, 0x2FA1F}} {
+		for r := cr[0]; r <= cr[1]; r++ {
 			flat[r] |= cCJK
 		}
-		if r >= 0xD800 && r <= 0xDFFF {
-			continue
-		}
-		if unicode.ToLower(r) != r || r == 0x130 {
-			flat[r] |= cLower
-		}
-		if r >= 0x80 && r < 0x30000 {
-			n := utf8.EncodeRune(buf[:], r)
-			p := norm.NFD.Properties(buf[:n])
-			if p.CCC() != 0 {
-				flat[r] |= cCCC
-			}
-			if !norm.NFD.IsNormal(buf[:n]) {
-				flat[r] |= cDecomp
+	}
+	for _, cr := range unicode.CaseRanges {
+		for r := rune(cr.Lo); r <= rune(cr.Hi); r++ {
+			if unicode.ToLower(r) != r {
+				flat[r] |= cLower
 			}
 		}
 	}
+	flat[0x130] |= cLower
 	for _, o := range hfLower {
 		flat[o.r] |= cLower
 	}
+	t := &charTable{decomp: map[rune]string{}, ccc: map[rune]uint8{}}
+	var buf [4]byte
+	for r := rune(0xC0); r < 0x30000; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		n := utf8.EncodeRune(buf[:], r)
+		p := norm.NFD.Properties(buf[:n])
+		if p.CCC() != 0 {
+			flat[r] |= cCCC
+			t.ccc[r] = p.CCC()
+		}
+		if !norm.NFD.IsNormal(buf[:n]) {
+			flat[r] |= cDecomp
+			t.decomp[r] = norm.NFD.String(string(r))
+		}
+	}
 	for _, o := range hfStrip {
 		flat[o.r] |= cDecomp
+		t.decomp[o.r] = o.s
 	}
 	for _, r := range hfCCCToggle {
 		flat[r] ^= cCCC
+		if flat[r]&cCCC == 0 {
+			delete(t.ccc, r)
+		}
 	}
-	t := &charTable{}
 	seen := map[string]uint16{}
 	const bs = 1 << blockBits
 	for b := 0; b < len(t.index); b++ {
@@ -161,20 +175,12 @@ func lowerString(r rune, dst []rune) []rune {
 
 // decompose appends the canonical decomposition of r (NFD, before
 // reordering) as HF's normalisation tables have it.
-func decompose(r rune, dst []rune) []rune {
-	if s, ok := lookupOverride(hfStrip[:], r); ok {
-		for _, x := range s {
-			dst = append(dst, x)
-		}
-		return dst
+func (t *charTable) decompose(r rune, dst []rune) []rune {
+	d, ok := t.decomp[r]
+	if !ok {
+		return append(dst, r)
 	}
-	var in [4]byte
-	var out [64]byte
-	n := utf8.EncodeRune(in[:], r)
-	d := norm.NFD.Append(out[:0], in[:n]...)
-	for len(d) > 0 {
-		x, size := utf8.DecodeRune(d)
-		d = d[size:]
+	for _, x := range d {
 		dst = append(dst, x)
 	}
 	return dst
@@ -201,9 +207,3 @@ func lookupOverride(list []runeOverride, r rune) (string, bool) {
 	return "", false
 }
 
-// combiningClass is r's canonical combining class (0 for starters).
-func combiningClass(r rune) uint8 {
-	var b [4]byte
-	n := utf8.EncodeRune(b[:], r)
-	return norm.NFD.Properties(b[:n]).CCC()
-}

@@ -201,7 +201,7 @@ func (t *Tokenizer) normalizeRune(s *scratch, out *seqBuf, r rune, ci int) {
 		t.flushPending(s, out)
 		t.flush(s, out)
 	}
-	s.r1 = decompose(r, s.r1[:0])
+	s.r1 = t.chars.decompose(r, s.r1[:0])
 	for k, x := range s.r1 {
 		if t.chars.get(x)&cCCC == 0 {
 			t.flushPending(s, out)
@@ -246,7 +246,7 @@ func (t *Tokenizer) flushPending(s *scratch, out *seqBuf) {
 		}
 	}
 	for i := 1; i < len(p); i++ {
-		for j := i; j > 0 && combiningClass(p[j-1].r) > combiningClass(p[j].r); j-- {
+		for j := i; j > 0 && t.chars.ccc[p[j-1].r] > t.chars.ccc[p[j].r]; j-- {
 			p[j-1], p[j] = p[j], p[j-1]
 		}
 	}
