@@ -206,4 +206,3 @@ func lookupOverride(list []runeOverride, r rune) (string, bool) {
 	}
 	return "", false
 }
-
