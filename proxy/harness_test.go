@@ -51,7 +51,6 @@ type fakeRuntime struct {
 	delay           atomic.Int64 // nanoseconds per call
 	failing         atomic.Bool  // answer KindUnavailable
 	calls, rows     atomic.Int64
-	closed          atomic.Bool
 }
 
 func newFakeRuntime(classes, hidden int) *fakeRuntime {
@@ -97,12 +96,7 @@ func (f *fakeRuntime) Infer(ctx context.Context, b adapters.Batch) (adapters.Out
 	}, nil
 }
 
-func (f *fakeRuntime) Ready(context.Context) error {
-	if f.closed.Load() {
-		return adapters.Errorf(adapters.KindUnavailable, "fake runtime: closed")
-	}
-	return nil
-}
+func (f *fakeRuntime) Ready(context.Context) error { return nil }
 
 func (f *fakeRuntime) Metadata(context.Context) (adapters.Metadata, error) {
 	return adapters.Metadata{
@@ -119,8 +113,31 @@ func (f *fakeRuntime) Metadata(context.Context) (adapters.Metadata, error) {
 	}, nil
 }
 
-func (f *fakeRuntime) Close() error {
-	f.closed.Store(true)
+func (f *fakeRuntime) Close() error { return nil }
+
+// fakeHandle is one opening of a shared fakeRuntime, as a reload opens its
+// backends anew: closing it leaves the other openings working.
+type fakeHandle struct {
+	*fakeRuntime
+	closed atomic.Bool
+}
+
+func (h *fakeHandle) Infer(ctx context.Context, b adapters.Batch) (adapters.Outputs, error) {
+	if h.closed.Load() {
+		return nil, adapters.Errorf(adapters.KindUnavailable, "fake runtime: used after Close")
+	}
+	return h.fakeRuntime.Infer(ctx, b)
+}
+
+func (h *fakeHandle) Ready(context.Context) error {
+	if h.closed.Load() {
+		return adapters.Errorf(adapters.KindUnavailable, "fake runtime: closed")
+	}
+	return nil
+}
+
+func (h *fakeHandle) Close() error {
+	h.closed.Store(true)
 	return nil
 }
 
@@ -163,7 +180,7 @@ func fakeFactory(fakes map[string]*fakeRuntime) map[string]proxy.RuntimeFactory 
 			if !ok {
 				return nil, fmt.Errorf("no fake runtime %q", b.Name)
 			}
-			return f, nil
+			return &fakeHandle{fakeRuntime: f}, nil
 		},
 	}
 }
