@@ -79,8 +79,19 @@ func (l *load) waitOK(t *testing.T, n int64, within time.Duration) {
 	}
 }
 
+// replicaStatus is one replica in GET /v1/models.
+type replicaStatus struct {
+	Name, Breaker      string
+	Requests, Failures uint64
+}
+
 // breakerState reads the breaker of g's replica from /v1/models.
 func breakerState(t *testing.T, g *gateway, replica string) string {
+	t.Helper()
+	return replicaOf(t, g, replica).Breaker
+}
+
+func replicaOf(t *testing.T, g *gateway, replica string) replicaStatus {
 	t.Helper()
 	resp, err := http.Get(g.url("/v1/models"))
 	if err != nil {
@@ -89,9 +100,7 @@ func breakerState(t *testing.T, g *gateway, replica string) string {
 	defer resp.Body.Close()
 	var r struct {
 		Data []struct {
-			Replicas []struct {
-				Name, Breaker string
-			} `json:"replicas"`
+			Replicas []replicaStatus `json:"replicas"`
 		} `json:"data"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil {
@@ -100,20 +109,34 @@ func breakerState(t *testing.T, g *gateway, replica string) string {
 	for _, m := range r.Data {
 		for _, rep := range m.Replicas {
 			if rep.Name == replica {
-				return rep.Breaker
+				return rep
 			}
 		}
 	}
 	t.Fatalf("/v1/models has no replica %q", replica)
-	return ""
+	return replicaStatus{}
 }
 
 // TestFaultUpstreamKilled kills A under load on B: B answers 200 or 503 with
 // Retry-After, never 500 and never hangs; B's breaker for A opens; after A
 // restarts, B serves again within 5 s.
 func TestFaultUpstreamKilled(t *testing.T) {
+	for _, transport := range []string{"grpc", "http"} {
+		t.Run(transport, func(t *testing.T) { testUpstreamKilled(t, transport) })
+	}
+}
+
+// upstreamURL is a's KServe v2 endpoint for the transport.
+func upstreamURL(a *gateway, transport string) string {
+	if transport == "http" {
+		return "http://" + a.httpAddr
+	}
+	return "grpc://" + a.grpcAddr
+}
+
+func testUpstreamKilled(t *testing.T, transport string) {
 	a := startGateway(t, "A", gatewayConfig(t, backendYAML{name: "local", typ: "onnx"}))
-	b := startGateway(t, "B", gatewayConfig(t, backendYAML{name: "a", typ: "triton", url: "grpc://" + a.grpcAddr}))
+	b := startGateway(t, "B", gatewayConfig(t, backendYAML{name: "a", typ: "triton", url: upstreamURL(a, transport)}))
 
 	l := startLoad(b, 4)
 	defer func() {
@@ -168,11 +191,17 @@ func TestFaultUpstreamKilled(t *testing.T) {
 // TestFaultOneOfTwoReplicas kills one of B's two upstreams under load: the
 // pool retries on the other, so every request succeeds.
 func TestFaultOneOfTwoReplicas(t *testing.T) {
+	for _, transport := range []string{"grpc", "http"} {
+		t.Run(transport, func(t *testing.T) { testOneOfTwoReplicas(t, transport) })
+	}
+}
+
+func testOneOfTwoReplicas(t *testing.T, transport string) {
 	a1 := startGateway(t, "A1", gatewayConfig(t, backendYAML{name: "local", typ: "onnx"}))
 	a2 := startGateway(t, "A2", gatewayConfig(t, backendYAML{name: "local", typ: "onnx"}))
 	b := startGateway(t, "B", gatewayConfig(t,
-		backendYAML{name: "a1", typ: "triton", url: "grpc://" + a1.grpcAddr},
-		backendYAML{name: "a2", typ: "triton", url: "grpc://" + a2.grpcAddr}))
+		backendYAML{name: "a1", typ: "triton", url: upstreamURL(a1, transport)},
+		backendYAML{name: "a2", typ: "triton", url: upstreamURL(a2, transport)}))
 
 	l := startLoad(b, 4)
 	l.waitOK(t, 40, 10*time.Second)
@@ -180,7 +209,7 @@ func TestFaultOneOfTwoReplicas(t *testing.T) {
 	l.waitOK(t, 100, 15*time.Second)
 	l.finish()
 
-	t.Logf("statuses %v, slowest %v, breaker a1 %s", l.statuses, l.slowest, breakerState(t, b, "a1"))
+	t.Logf("statuses %v, slowest %v, replica a1 %+v", l.statuses, l.slowest, replicaOf(t, b, "a1"))
 	for code, n := range l.statuses {
 		if code != http.StatusOK {
 			t.Errorf("%d requests answered %d; want every one 200 (retried on a2)", n, code)
