@@ -3,16 +3,27 @@ package pool
 import (
 	"math/rand/v2"
 	"slices"
+
+	"github.com/sony/gobreaker/v2"
 )
 
 // pick chooses among the available replicas not yet tried by the power of
 // two random choices: draw two, keep the cheaper. It balances nearly as well
 // as always taking the cheapest, without herding every caller onto the one
-// replica that looked best a moment ago. It returns nil when none is left.
+// replica that looked best a moment ago. A replica whose breaker is
+// half-open goes first: its trial call is the only way it can recover, and
+// its breaker lets just one through (the others are refused at no cost and
+// pick again). It returns nil when none is left.
 func (p *Pool) pick(tried []*replica) *replica {
 	cands := make([]*replica, 0, len(p.replicas))
 	for _, r := range p.replicas {
-		if !slices.Contains(tried, r) && r.available() {
+		if slices.Contains(tried, r) || !r.ready.Load() {
+			continue
+		}
+		switch r.breaker.State() {
+		case gobreaker.StateHalfOpen:
+			return r
+		case gobreaker.StateClosed:
 			cands = append(cands, r)
 		}
 	}

@@ -12,13 +12,8 @@ import (
 	"github.com/infergate/infergate/adapters"
 )
 
-const (
-	// ewmaAlpha weighs the newest latency sample.
-	ewmaAlpha = 0.3
-	// unknownFailurePenalty is the latency charged for a failure of a
-	// replica with no latency yet, so fast failures do not attract traffic.
-	unknownFailurePenalty = 100 * time.Millisecond
-)
+// ewmaAlpha weighs the newest latency sample.
+const ewmaAlpha = 0.3
 
 // replica is one Replica with its breaker and load statistics.
 type replica struct {
@@ -54,6 +49,11 @@ func newReplica(r Replica, opts Options) *replica {
 			return err != nil && (errors.As(err, &gone) || !adapters.Retryable(err))
 		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if to == gobreaker.StateClosed {
+				// Recovered: forget the latency of its failures (timeouts
+				// included), so it is tried again at once.
+				rep.ewma.Store(0)
+			}
 			obs.BreakerState(r.Name, to.String())
 			if to == gobreaker.StateOpen {
 				log.Warn("breaker opened", zap.String("from", from.String()))
@@ -107,19 +107,16 @@ func (r *replica) call(ctx context.Context, b adapters.Batch, obs Observer) (out
 	}
 }
 
-// observe folds one latency sample into the EWMA. A failure is charged at
-// least four times the current EWMA: a replica that fails fast must not look
-// fast to the picker.
+// observe folds one latency sample into the EWMA. A failure never lowers
+// it: a replica that fails fast must not look fast to the picker (its
+// breaker, not the EWMA, takes it out), while a slow failure such as a
+// timeout still counts its full duration.
 func (r *replica) observe(d time.Duration, failed bool) {
 	for {
 		old := r.ewma.Load()
 		sample := int64(d)
 		if failed {
-			if old > 0 {
-				sample = max(sample, 4*old)
-			} else {
-				sample = max(sample, int64(unknownFailurePenalty))
-			}
+			sample = max(sample, old)
 		}
 		next := sample
 		if old > 0 {
