@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Speed benchmark, side by side in one run: this tokenizer, HF tokenizers
+# (Node binding, single-threaded) and sugarme/tokenizer. Writes RESULTS.md.
+# Usage: benchmarks/tokenizer/bench.sh [ROUNDS] [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")"
+./fetch-hf.sh
+rounds=${1:-5}
+seconds=${2:-2}
+cd ../..
+dir=$(go mod download -json github.com/clems4ever/all-minilm-l6-v2-go | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+go build -o /tmp/infergate-tokenizer-speed ./benchmarks/tokenizer/speed
+table=$(/tmp/infergate-tokenizer-speed -tokenizer "$dir/all_minilm_l6_v2/tokenizer.json" -rounds "$rounds" -seconds "$seconds")
+cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
+cat > benchmarks/tokenizer/RESULTS.md <<MD
+# Tokenizer speed
+
+Measured $(date -u +"%Y-%m-%d %H:%M UTC") on $(nproc) cores ($cpu), shared with
+other work and noisy; $(go version | cut -d' ' -f3), node $(node --version), HF tokenizers 0.23.2
+(Node binding, RAYON_NUM_THREADS=1), sugarme/tokenizer $(go list -m -f '{{.Version}}' github.com/sugarme/tokenizer).
+
+Command: \`benchmarks/tokenizer/bench.sh $rounds $seconds\` ($rounds interleaved rounds of ${seconds}s per
+tokenizer; each figure is the median round). All load the same all-MiniLM-L6-v2 tokenizer.json
+(bert-base-uncased), without truncation or padding, and encode one text per call with special
+tokens; load time is excluded. "vs HF (best)" divides by the faster of HF's two ways of being
+called: one awaited \`encode()\` per text, or one \`encodeBatch()\` per pass on one Rayon thread.
+Workloads: "English paragraphs" are the paragraphs of /usr/share/common-licenses (plain English
+prose); "hard corpus" is every text of corpus.jsonl (mixed scripts, emoji, controls, long words).
+
+$table
+MD
+cat benchmarks/tokenizer/RESULTS.md
