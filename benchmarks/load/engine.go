@@ -87,7 +87,6 @@ func (r *Run) claim(t time.Time) (send, measured bool) {
 	if r.cfg.Requests > 0 && r.issued.Add(1) > r.cfg.Requests {
 		return false, false
 	}
-	r.rec.markSent()
 	return true, true
 }
 
@@ -181,6 +180,9 @@ func (r *Run) openLoop(ctx context.Context) {
 
 // do sends one request; latency runs from `from` to the end of the body.
 func (r *Run) do(ctx context.Context, from time.Time, measured bool) {
+	if measured {
+		r.rec.markSent() // when it is really sent, not when it was scheduled
+	}
 	texts := r.cfg.Workload.Next(r.cfg.TextsPerRequest)
 	rctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout)
 	defer cancel()

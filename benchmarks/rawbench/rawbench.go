@@ -14,6 +14,7 @@ import (
 	"github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/infergate/infergate/adapters"
+	"github.com/infergate/infergate/benchmarks/load"
 )
 
 // Runner is the runtime under test; any adapters.Runtime satisfies it.
@@ -57,9 +58,8 @@ type Point struct {
 	Batches    int64   `json:"batches"`
 	Seconds    float64 `json:"seconds"`
 	RowsPerSec float64 `json:"rows_per_s"`
-	// BatchP50 and BatchP99 are the wall time of one Infer call, in ms.
-	BatchP50 float64 `json:"batch_p50_ms"`
-	BatchP99 float64 `json:"batch_p99_ms"`
+	// Batch is the distribution of the wall time of one Infer call.
+	Batch load.Latency `json:"batch"`
 	// PaddingRatio is padded tokens / all tokens computed, over one pass
 	// of the workload.
 	PaddingRatio float64 `json:"padding_ratio"`
@@ -140,7 +140,7 @@ func measureOne(ctx context.Context, r Runner, batches []batch, size int, d time
 			return Point{}, fmt.Errorf("rawbench: warm-up at batch %d: %w", size, err)
 		}
 	}
-	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3)
+	hist := hdrhistogram.New(1, int64(time.Hour/time.Microsecond), 3) // µs, like the load engine
 	p := Point{BatchSize: size}
 	var real, computed, lens int64
 	for _, b := range batches {
@@ -164,8 +164,7 @@ func measureOne(ctx context.Context, r Runner, batches []batch, size int, d time
 	}
 	p.Seconds = time.Since(start).Seconds()
 	p.RowsPerSec = float64(p.Rows) / p.Seconds
-	p.BatchP50 = float64(hist.ValueAtQuantile(50)) / 1000
-	p.BatchP99 = float64(hist.ValueAtQuantile(99)) / 1000
+	p.Batch = load.Summarize(hist, false)
 	if computed > 0 {
 		p.PaddingRatio = 1 - float64(real)/float64(computed)
 	}

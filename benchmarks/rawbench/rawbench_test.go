@@ -61,7 +61,7 @@ func TestMeasureBatchesAndPadding(t *testing.T) {
 		if d := p.PaddingRatio - tt.wantPadding; d > 1e-9 || d < -1e-9 {
 			t.Errorf("%s: padding %.4f; want %.4f", tt.order, p.PaddingRatio, tt.wantPadding)
 		}
-		if p.Rows != 2*p.Batches || p.RowsPerSec <= 0 || p.BatchP50 <= 0 {
+		if p.Rows != 2*p.Batches || p.RowsPerSec <= 0 || p.Batch.P50 <= 0 {
 			t.Errorf("%s: point %+v; want 2 rows per batch and positive rates", tt.order, p)
 		}
 		b := f.batches[0]

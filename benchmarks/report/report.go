@@ -143,6 +143,20 @@ func (r Report) WriteJSON(w io.Writer) error {
 	return enc.Encode(r)
 }
 
+// LoadAvg returns the host's 1, 5 and 15 minute load averages ("" where
+// unknown): on a shared machine they tell how quiet a measurement was.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
 // Machine describes the host for results files: CPU model, cores, OS.
 func Machine() string {
 	model := "unknown CPU"

@@ -145,13 +145,13 @@ func (r *runner) runtimeRound(ctx context.Context, arm Arm) error {
 			Target: "runtime " + arm.Runtime.Model, Mode: report.Raw, TextsPerRequest: 1,
 			Start: time.Now(), Elapsed: p.Seconds, Sent: p.Rows, OK: p.Rows,
 			Throughput: p.RowsPerSec, TextsPerSecond: p.RowsPerSec,
-			Latency: load.Latency{P50: p.BatchP50, P90: p.BatchP99, P99: p.BatchP99, P999: p.BatchP99},
+			Latency: p.Batch,
 		})
 		if c.Extra == nil {
 			c.Extra = map[string][]float64{}
 		}
 		c.Extra["padding"] = append(c.Extra["padding"], p.PaddingRatio)
-		fmt.Fprintf(r.opts.Log, "%-28s: %8.1f rows/s, batch p50 %.2fms, padding %.2f\n", c.Label(), p.RowsPerSec, p.BatchP50, p.PaddingRatio)
+		fmt.Fprintf(r.opts.Log, "%-28s: %8.1f rows/s, batch p50 %.2fms, padding %.2f\n", c.Label(), p.RowsPerSec, p.Batch.P50, p.PaddingRatio)
 	}
 	return nil
 }

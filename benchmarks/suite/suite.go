@@ -75,7 +75,8 @@ func Run(ctx context.Context, s *Scenario, opts Options) (report.Report, error) 
 	defer r.client.CloseIdleConnections()
 
 	rep := report.Report{Name: s.Name, Title: s.Title, Description: s.Description, Machine: report.Machine(),
-		Date: time.Now().UTC(), Command: opts.Command, Notes: s.Notes}
+		Date: time.Now().UTC(), Command: opts.Command, Notes: append([]string(nil), s.Notes...)}
+	startLoad := report.LoadAvg()
 	// Phase 1: closed loops, fixed rates and runtime arms, arms interleaved
 	// within each round.
 	for round := 1; round <= s.Runs; round++ {
@@ -104,6 +105,8 @@ func Run(ctx context.Context, s *Scenario, opts Options) (report.Report, error) 
 		rep.Cases = append(rep.Cases, *c)
 	}
 	rep.Ratios = computeRatios(s.Ratio, rep.Cases)
+	// Other work on a shared host shows here; read the spread column too.
+	rep.Notes = append(rep.Notes, fmt.Sprintf("Host load average (1, 5, 15 min): %s at the start, %s at the end.", startLoad, report.LoadAvg()))
 	return rep, nil
 }
 

@@ -131,6 +131,9 @@ func TestRunScenario(t *testing.T) {
 	if len(r) != 4 || r[0].Met == nil || !*r[0].Met || r[1].Value < 1 || r[2].Met == nil || !*r[2].Met || r[3].Value != 0 || !strings.Contains(r[3].How, "not measured") {
 		t.Errorf("ratios = %+v", r)
 	}
+	if n := rep.Notes; len(n) == 0 || !strings.Contains(n[len(n)-1], "load average") {
+		t.Errorf("notes %q; want the host load average", n)
+	}
 	dir := t.TempDir()
 	if err := Write(rep, dir); err != nil {
 		t.Fatal(err)
