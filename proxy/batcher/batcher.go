@@ -134,7 +134,13 @@ func WithClock(c Clock) Option { return func(b *Batcher) { b.clock = c } }
 func WithObserver(o Observer) Option { return func(b *Batcher) { b.obs = o } }
 
 // WithLogger sets the logger for debug traces of batch formation.
-func WithLogger(l *zap.Logger) Option { return func(b *Batcher) { b.log = l } }
+func WithLogger(l *zap.Logger) Option {
+	return func(b *Batcher) {
+		if l != nil {
+			b.log = l
+		}
+	}
+}
 
 // Batcher queues sequences of one model and runs them in batches. It is safe
 // for concurrent use; create it with New and release it with Close.

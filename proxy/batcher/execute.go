@@ -6,13 +6,15 @@ import (
 	"slices"
 	"time"
 
+	"go.uber.org/zap"
+
 	"github.com/infergate/infergate/adapters"
 )
 
 // execute runs one batch and answers its members. Members whose caller left
 // since the batch was formed are dropped here, before the Runner sees them.
 func (b *Batcher) execute(base context.Context, members []*request) {
-	live := members[:0]
+	live := make([]*request, 0, len(members))
 	for _, r := range members {
 		if !r.gone() {
 			live = append(live, r)
@@ -30,6 +32,10 @@ func (b *Batcher) execute(base context.Context, members []*request) {
 	d := b.clock.Now().Sub(start)
 	if b.obs != nil {
 		b.obs.BatchDone(batch.Rows, tokens, batch.Rows*batch.Len, d)
+	}
+	if ce := b.log.Check(zap.DebugLevel, "batch done"); ce != nil {
+		ce.Write(zap.Int("rows", batch.Rows), zap.Int("len", batch.Len), zap.Int("tokens", tokens),
+			zap.Int("departed", len(members)-len(live)), zap.Duration("took", d), zap.Error(err))
 	}
 
 	if err != nil {

@@ -69,10 +69,11 @@ func newReplica(r Replica, opts Options) *replica {
 // call runs b on the replica inside its breaker. ran is false when the
 // breaker refused the call, so no work was done.
 func (r *replica) call(ctx context.Context, b adapters.Batch, obs Observer) (out adapters.Outputs, ran bool, err error) {
-	obs.InFlight(r.Name, int(r.inflight.Add(1)))
 	start := time.Now()
 	out, err = r.breaker.Execute(func() (adapters.Outputs, error) {
 		ran = true
+		obs.InFlight(r.Name, int(r.inflight.Add(1)))
+		defer func() { obs.InFlight(r.Name, int(r.inflight.Add(-1))) }()
 		out, err := r.Runtime.Infer(ctx, b)
 		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
 			return nil, callerGone{err}
@@ -80,7 +81,6 @@ func (r *replica) call(ctx context.Context, b adapters.Batch, obs Observer) (out
 		return out, err
 	})
 	d := time.Since(start)
-	obs.InFlight(r.Name, int(r.inflight.Add(-1)))
 
 	var gone callerGone
 	switch {
