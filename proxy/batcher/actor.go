@@ -141,7 +141,8 @@ func (b *Batcher) drainArrivals(q *queue) int {
 }
 
 // next takes the next batch off the queue, or returns nil when none should
-// leave yet.
+// leave yet: the oldest request has waited less than MaxDelay, the batcher
+// is not closing, and the batch it would seed could still grow.
 func (b *Batcher) next(q *queue, closing bool) []*request {
 	q.trimFront()
 	if len(q.reqs) == 0 {
@@ -150,21 +151,36 @@ func (b *Batcher) next(q *queue, closing bool) []*request {
 	if len(q.reqs) > 2*b.cfg.MaxQueue {
 		q.compact() // abandoned entries pile up while every slot is busy
 	}
-	if !closing && !q.full(b.cfg.MaxBatchSize, b.cfg.MaxBatchTokens) &&
-		b.clock.Now().Before(q.reqs[0].enq.Add(b.cfg.MaxDelay)) {
-		return nil
+	due := closing || !b.clock.Now().Before(q.reqs[0].enq.Add(b.cfg.MaxDelay))
+	if !due && !q.full(b.cfg.MaxBatchSize, b.cfg.MaxBatchTokens) {
+		return nil // cheap test: everything queued fits in one batch
 	}
 	q.compact()
 	if len(q.reqs) == 0 {
 		return nil
 	}
-	batch := q.take(b.pick(q.lengths()))
+	lens := q.lengths()
+	idx := b.pick(lens)
+	if !due && !b.complete(lens, idx) {
+		return nil
+	}
+	batch := q.take(idx)
 	for _, r := range batch {
 		if r.state.CompareAndSwap(stateQueued, stateTaken) {
 			b.depth.Add(-1)
 		}
 	}
 	return batch
+}
+
+// complete reports whether the picked batch is as big as it can get: at
+// the row limit, or without room for one more row as long as its longest.
+func (b *Batcher) complete(lens, idx []int) bool {
+	longest := 0
+	for _, i := range idx {
+		longest = max(longest, lens[i])
+	}
+	return len(idx) >= b.cfg.MaxBatchSize || (len(idx)+1)*longest > b.cfg.MaxBatchTokens
 }
 
 func (b *Batcher) pick(lens []int) []int {

@@ -120,6 +120,31 @@ func TestFullBatchLeavesWithoutDelay(t *testing.T) {
 	}
 }
 
+// TestPartialBatchWaitsForCompany: a long text that cannot join the short
+// oldest one does not make the short one leave early alone.
+func TestPartialBatchWaitsForCompany(t *testing.T) {
+	clock := newFakeClock()
+	r := &fakeRunner{started: make(chan adapters.Batch, 2)}
+	b := New(Config{MaxBatchSize: 8, MaxBatchTokens: 100, MaxDelay: 10 * time.Millisecond, MaxInFlight: 1}, r, WithClock(clock))
+	defer closeBatcher(t, b)
+	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 10), seqOf(2, 95)})
+	select {
+	case bt := <-r.started:
+		t.Fatalf("batch of %d rows left before MaxDelay; want the short text to wait for company", bt.Rows)
+	case <-time.After(50 * time.Millisecond):
+	}
+	outs = append(outs, submitInOrder(t, context.Background(), b, []Sequence{seqOf(3, 9)})...)
+	clock.Advance(10 * time.Millisecond)
+	for _, ch := range outs {
+		if got := <-ch; got.err != nil {
+			t.Fatal(got.err)
+		}
+	}
+	if got := rowsOf(r.seen()); !slices.EqualFunc(got, [][]int64{{1, 3}, {2}}, slices.Equal) {
+		t.Errorf("batches %v; want [[1 3] [2]]", got)
+	}
+}
+
 // blockedBatcher returns a batcher whose first batch (one row, marker 1)
 // holds the only in-flight slot until release is closed, so the test can
 // fill the queue first.
