@@ -149,6 +149,17 @@ func TestDefaultNeedsNoFile(t *testing.T) {
 	}
 }
 
+func TestDefaultIsValidWithTheReferenceFiles(t *testing.T) {
+	dir := fixture(t)
+	cfg := Default()
+	cfg.Models[0].Tokenizer = filepath.Join(dir, "vocab.txt")
+	cfg.Models[0].Labels = filepath.Join(dir, "labels.txt")
+	cfg.Models[0].Backends[0].ModelPath = filepath.Join(dir, "model.onnx")
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("Default() with its files present: %v", err)
+	}
+}
+
 func TestSetUnknownKey(t *testing.T) {
 	_, err := Load(Source{Set: map[string]string{"server.nope": "1"}})
 	if err == nil || !strings.Contains(err.Error(), `no setting "server.nope"`) {

@@ -17,7 +17,7 @@ func Default() Config {
 	m.Name = "langid"
 	m.Tokenizer = ReferenceDir + "/vocab.txt"
 	m.Labels = ReferenceDir + "/labels.txt"
-	m.Backends = []Backend{{Name: "local", Type: "onnx", ModelPath: ReferenceDir + "/1/model.onnx"}}
+	m.Backends = []Backend{{Name: "local", Type: "onnx", ModelPath: ReferenceDir + "/1/model.onnx", Timeout: Duration(5 * time.Second)}}
 	return Config{
 		Server: Server{
 			HTTPAddr:        ":8080",
