@@ -56,6 +56,9 @@ type scratch struct {
 	slots  []int32
 	last   int32 // alignment of the last character NFD produced
 	a, b   seqBuf
+
+	limit, boundary int  // early stop: see encodeSequence
+	stop            bool // encodeSequence may stop reading
 }
 
 // seqBuf is one sequence's tokens before the post-processor.
@@ -102,11 +105,19 @@ func (q *seqBuf) add(id int32, start, end int) {
 
 // encodeSequence runs added-token splitting, normalisation,
 // pre-tokenisation and WordPiece over text in one pass, appending to out.
-func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
+//
+// With limit > 0 it stops early, once it has passed the first word
+// boundary at or beyond limit tokens by at least one token: right-side
+// truncation to limit (specials included) never keeps more than that, and
+// that boundary is all longest_first needs (seqBuf.capLen). So truncated
+// requests cost O(limit), not O(len(text)).
+func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf, limit int) error {
+	s.limit, s.boundary, s.stop = limit, -1, false
 	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
 	s.pend = s.pend[:0]
 	ci := 0 // code point index of text[i]
-	for i := 0; i < len(text); {
+	i := 0
+	for i < len(text) && !s.stop {
 		c := text[i]
 		if t.added.first[c] {
 			if id, n, cps := t.added.match(text[i:]); n > 0 {
@@ -114,6 +125,7 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
 				t.flush(s, out)
 				out.words = append(out.words, int32(len(out.ids)))
 				out.add(id, ci, ci+cps)
+				s.checkLimit(out)
 				i += n
 				ci += cps
 				continue
@@ -150,9 +162,31 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf) error {
 		i += size
 		ci++
 	}
+	if s.stop {
+		// The rest is not tokenized, but invalid input is rejected alike.
+		for j := i; j < len(text); {
+			r, size := utf8.DecodeRuneInString(text[j:])
+			if r == utf8.RuneError && size == 1 {
+				return fmt.Errorf("byte %d: %w", j, ErrInvalidUTF8)
+			}
+			j += size
+		}
+		return nil
+	}
 	t.flushPending(s, out)
 	t.flush(s, out)
 	return nil
+}
+
+// checkLimit notes the early-stop point after a word was added.
+func (s *scratch) checkLimit(out *seqBuf) {
+	switch n := len(out.ids); {
+	case s.limit <= 0:
+	case s.boundary < 0 && n >= s.limit:
+		s.boundary = n
+	case s.boundary >= 0 && n > s.boundary:
+		s.stop = true
+	}
 }
 
 // normalizeRune applies BertNormalizer to one non-ASCII code point and
@@ -317,6 +351,7 @@ func (t *Tokenizer) flush(s *scratch, out *seqBuf) {
 		}
 	}
 	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
+	s.checkLimit(out)
 }
 
 // addedTokens matches the tokenizer.json added tokens (specials such as

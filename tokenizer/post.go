@@ -1,9 +1,6 @@
 package tokenizer
 
-import (
-	"errors"
-	"fmt"
-)
+import "fmt"
 
 // templatePiece is one element of a post-processor template: a special
 // token (ids and tokens) or one of the input sequences (seq 0 or 1).
@@ -32,9 +29,9 @@ type truncation struct {
 func (t *Tokenizer) truncationFor(opts Options) (*truncation, error) {
 	switch {
 	case opts.MaxLength < 0:
-		return nil, fmt.Errorf("tokenizer: MaxLength %d is negative", opts.MaxLength)
+		return nil, fmt.Errorf("%w: MaxLength %d is negative", ErrInvalidOptions, opts.MaxLength)
 	case opts.MaxLength > 0 && opts.NoTruncate:
-		return nil, errors.New("tokenizer: MaxLength and NoTruncate are mutually exclusive")
+		return nil, fmt.Errorf("%w: MaxLength and NoTruncate are mutually exclusive", ErrInvalidOptions)
 	case opts.NoTruncate:
 		return nil, nil
 	case opts.MaxLength > 0:
@@ -85,15 +82,15 @@ func truncLengths(n1, n2 int, isPair bool, maxLen int, strategy string) (int, in
 		}
 	case "OnlySecond":
 		if !isPair {
-			return 0, 0, errors.New("tokenizer: truncation strategy OnlySecond needs a text pair")
+			return 0, 0, fmt.Errorf("%w: truncation strategy OnlySecond needs a text pair", ErrInvalidOptions)
 		}
 		if n2 > remove {
 			return n1, n2 - remove, nil
 		}
 	default:
-		return 0, 0, fmt.Errorf("tokenizer: unsupported truncation strategy %q", strategy)
+		return 0, 0, fmt.Errorf("%w: unsupported truncation strategy %q", ErrInvalidOptions, strategy)
 	}
-	return 0, 0, fmt.Errorf("tokenizer: the sequence to truncate is too short to fit max length %d", maxLen+0)
+	return 0, 0, fmt.Errorf("%w: %s truncation: the sequence to truncate is too short to fit %d tokens", ErrInvalidOptions, strategy, maxLen)
 }
 
 // assemble truncates the encoded sequences and lays them out in dst with
@@ -108,7 +105,7 @@ func (t *Tokenizer) assemble(dst *Encoding, s *scratch, isPair bool, tr *truncat
 	if tr != nil {
 		added := countSpecial(tpl)
 		if tr.maxLen < added {
-			return fmt.Errorf("tokenizer: max length %d is shorter than the %d special tokens", tr.maxLen, added)
+			return fmt.Errorf("%w: max length %d is shorter than the %d special tokens", ErrInvalidOptions, tr.maxLen, added)
 		}
 		c1, c2 := n1, n2
 		if isPair && tr.strategy == "LongestFirst" {

@@ -18,9 +18,15 @@ import (
 	"sync"
 )
 
-// ErrInvalidUTF8 is wrapped by the errors of Encode and friends when a text
-// is not valid UTF-8.
-var ErrInvalidUTF8 = errors.New("tokenizer: text is not valid UTF-8")
+// Errors of Encode and friends wrap one of these, so a server can answer
+// 422 for text it cannot tokenize and 400 for options that cannot apply.
+var (
+	// ErrInvalidUTF8: a text is not valid UTF-8.
+	ErrInvalidUTF8 = errors.New("tokenizer: text is not valid UTF-8")
+	// ErrInvalidOptions: the options (or the loaded truncation) cannot be
+	// applied, e.g. a MaxLength shorter than the special tokens.
+	ErrInvalidOptions = errors.New("tokenizer: invalid options")
+)
 
 // Options adjust one call; the zero value applies the truncation and
 // padding configured by the loaded file (none for a vocab.txt).
@@ -112,11 +118,15 @@ func (t *Tokenizer) encode(dst *Encoding, a, b string, isPair bool, opts Options
 	defer t.scratches.Put(s)
 	s.a.reset()
 	s.b.reset()
-	if err := t.encodeSequence(s, a, &s.a); err != nil {
+	limit := 0
+	if tr != nil && !tr.left {
+		limit = max(tr.maxLen, 1)
+	}
+	if err := t.encodeSequence(s, a, &s.a, limit); err != nil {
 		return err
 	}
 	if isPair {
-		if err := t.encodeSequence(s, b, &s.b); err != nil {
+		if err := t.encodeSequence(s, b, &s.b, limit); err != nil {
 			return fmt.Errorf("pair: %w", err)
 		}
 	}

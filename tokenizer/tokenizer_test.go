@@ -97,6 +97,8 @@ func TestTruncationAndPairs(t *testing.T) {
 		{"single", "one two three four five six seven eight nine", "", false, Options{MaxLength: 8},
 			"[CLS] one two three four five six [SEP]", []int32{0, 0, 0, 0, 0, 0, 0, 0}, true},
 		{"fits exactly", "one two", "", false, Options{MaxLength: 4}, "[CLS] one two [SEP]", []int32{0, 0, 0, 0}, false},
+		{"fits with trailing space", "one two  \t ", "", false, Options{MaxLength: 4}, "[CLS] one two [SEP]", []int32{0, 0, 0, 0}, false},
+		{"long text", strings.Repeat("one two ", 5000), "", false, Options{MaxLength: 5}, "[CLS] one two one [SEP]", []int32{0, 0, 0, 0, 0}, true},
 		{"only specials", "one two", "", false, Options{MaxLength: 2}, "[CLS] [SEP]", []int32{0, 0}, true},
 		{"empty pair", "", "", true, Options{}, "[CLS] [SEP] [SEP]", []int32{0, 0, 1}, false},
 	}
@@ -205,14 +207,15 @@ func TestEncodeErrors(t *testing.T) {
 	}{
 		{"invalid utf-8", "ab\xffcd", Options{}, ErrInvalidUTF8},
 		{"truncated utf-8", "caf\xc3", Options{}, ErrInvalidUTF8},
-		{"negative max length", "a", Options{MaxLength: -1}, nil},
-		{"max length below specials", "a", Options{MaxLength: 1}, nil},
-		{"contradictory options", "a", Options{MaxLength: 8, NoTruncate: true}, nil},
+		{"invalid after the truncation point", strings.Repeat("word ", 1000) + "\xff", Options{MaxLength: 16}, ErrInvalidUTF8},
+		{"negative max length", "a", Options{MaxLength: -1}, ErrInvalidOptions},
+		{"max length below specials", "a", Options{MaxLength: 1}, ErrInvalidOptions},
+		{"contradictory options", "a", Options{MaxLength: 8, NoTruncate: true}, ErrInvalidOptions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := tok.Encode(tt.give, tt.opts)
-			if err == nil || (tt.is != nil && !errors.Is(err, tt.is)) {
+			if !errors.Is(err, tt.is) {
 				t.Errorf("Encode(%q, %+v) error = %v; want an error (is %v)", tt.give, tt.opts, err, tt.is)
 			}
 		})
@@ -264,5 +267,45 @@ func TestVocabMatchesJSON(t *testing.T) {
 	}
 	if a.VocabSize() != 30522 || a.PadID() != 0 || b.PadID() != 0 {
 		t.Errorf("VocabSize, PadID = %d, %d, %d; want 30522, 0, 0", a.VocabSize(), a.PadID(), b.PadID())
+	}
+}
+
+func TestTruncationStrategies(t *testing.T) {
+	tests := []struct {
+		name     string
+		strategy string
+		a, b     string
+		want     string
+		is       error
+	}{
+		// Expectations from HF tokenizers 0.23.2 (setTruncation(7, {strategy})).
+		{"only second", "OnlySecond", "a b", "k l m n o p q r s t u v", "[CLS] a b [SEP] k l [SEP]", nil},
+		{"only first", "OnlyFirst", "a b c d e f g", "k l", "[CLS] a b [SEP] k l [SEP]", nil},
+		{"only first too short", "OnlyFirst", "a", "k l m n o p q r s t u v", "", ErrInvalidOptions},
+		{"longest first", "LongestFirst", "a b c d e f g", "k l", "[CLS] a b [SEP] k l [SEP]", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, err := jsonVariant(t, func(m map[string]any) {
+				m["padding"] = nil
+				m["truncation"] = map[string]any{"direction": "Right", "max_length": 7, "strategy": tt.strategy, "stride": 0}
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := tok.EncodePair(tt.a, tt.b, Options{})
+			if tt.is != nil {
+				if !errors.Is(err, tt.is) {
+					t.Fatalf("EncodePair(%q, %q) error = %v; want %v", tt.a, tt.b, err, tt.is)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s := strings.Join(got.Tokens, " "); s != tt.want || !got.Truncated {
+				t.Errorf("EncodePair(%q, %q) = %q truncated=%v; want %q true", tt.a, tt.b, s, got.Truncated, tt.want)
+			}
+		})
 	}
 }
