@@ -125,3 +125,40 @@ func BenchmarkGrouping(b *testing.B) {
 		})
 	}
 }
+
+// instantRuntime answers at once: what remains is the batcher's own cost.
+type instantRuntime struct{}
+
+func (instantRuntime) Infer(_ context.Context, b adapters.Batch) (adapters.Outputs, error) {
+	return adapters.Outputs{adapters.Logits: {Shape: []int64{int64(b.Rows), 2}, Data: make([]float32, 2*b.Rows)}}, nil
+}
+
+// BenchmarkSubmitOverhead measures the batcher's cost per request (queueing,
+// batch forming, padding, splitting, replies) with a runtime that costs
+// nothing, from many concurrent callers.
+func BenchmarkSubmitOverhead(b *testing.B) {
+	lens := mixedLengths(4096)
+	for _, grouping := range []Grouping{ByLength, FIFO} {
+		b.Run(grouping.String(), func(b *testing.B) {
+			obs := &tokenCounter{}
+			bt := New(Config{MaxBatchSize: 32, MaxBatchTokens: 4096, MaxQueue: 4096, Grouping: grouping}, instantRuntime{}, WithObserver(obs))
+			var next atomic.Int64
+			b.SetParallelism(64)
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					i := next.Add(1)
+					if _, err := bt.Submit(context.Background(), seqOf(1, lens[i%int64(len(lens))])); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.StopTimer()
+			if err := bt.Close(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(obs.rows.Load())/float64(obs.batches.Load()), "rows/batch")
+		})
+	}
+}
