@@ -210,6 +210,40 @@ func TestCallerCancellationDoesNotTrip(t *testing.T) {
 	}
 }
 
+// TestDeadlinesAndTheBreaker: a call that runs out a generous deadline is
+// the replica's failure; one given less than its usual latency is not.
+func TestDeadlinesAndTheBreaker(t *testing.T) {
+	tests := []struct {
+		name     string
+		ewma     time.Duration
+		deadline time.Duration
+		want     string
+	}{
+		{"generous deadline runs out: the replica hangs", time.Millisecond, 20 * time.Millisecond, "open"},
+		{"deadline shorter than the usual latency", 500 * time.Millisecond, 5 * time.Millisecond, "closed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fakes, reps := newFakes(1)
+			fakes[0].gate = make(chan struct{}) // never opens
+			p := New("m", reps, Options{ConsecutiveFailures: 2, OpenTimeout: time.Hour, ProbeInterval: -1})
+			defer closePool(t, p)
+			for range 3 {
+				p.replicas[0].ewma.Store(int64(tt.ewma))
+				ctx, cancel := context.WithTimeout(context.Background(), tt.deadline)
+				_, err := p.Infer(ctx, oneRow())
+				cancel()
+				if err == nil {
+					t.Fatal("Infer() = nil; want an error")
+				}
+			}
+			if got := statusOf(p, "a").Breaker; got != tt.want {
+				t.Errorf("breaker = %s; want %s", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestRetriesOnceOnAnotherReplica(t *testing.T) {
 	down := adapters.Errorf(adapters.KindUnavailable, "down")
 	t.Run("second replica answers", func(t *testing.T) {

@@ -26,12 +26,13 @@ type replica struct {
 	failures atomic.Uint64
 }
 
-// callerGone marks an error caused by the caller cancelling, which says
-// nothing about the replica and is excluded from its breaker.
-type callerGone struct{ err error }
+// callerCaused marks a failure the caller brought on itself: it cancelled,
+// or its deadline left the replica less than its usual latency. Such
+// failures say nothing about the replica and are kept out of its breaker.
+type callerCaused struct{ err error }
 
-func (e callerGone) Error() string { return e.err.Error() }
-func (e callerGone) Unwrap() error { return e.err }
+func (e callerCaused) Error() string { return e.err.Error() }
+func (e callerCaused) Unwrap() error { return e.err }
 
 func newReplica(r Replica, opts Options) *replica {
 	rep := &replica{Replica: r}
@@ -45,8 +46,8 @@ func newReplica(r Replica, opts Options) *replica {
 		// Only failures another replica might not have count: bad input,
 		// internal errors and callers who left are neither success nor failure.
 		IsExcluded: func(err error) bool {
-			var gone callerGone
-			return err != nil && (errors.As(err, &gone) || !adapters.Retryable(err))
+			var caller callerCaused
+			return err != nil && (errors.As(err, &caller) || !adapters.Retryable(err))
 		},
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if to == gobreaker.StateClosed {
@@ -70,19 +71,20 @@ func newReplica(r Replica, opts Options) *replica {
 // breaker refused the call, so no work was done.
 func (r *replica) call(ctx context.Context, b adapters.Batch, obs Observer) (out adapters.Outputs, ran bool, err error) {
 	start := time.Now()
+	tight := !r.fits(ctx)
 	out, err = r.breaker.Execute(func() (adapters.Outputs, error) {
 		ran = true
 		obs.InFlight(r.Name, int(r.inflight.Add(1)))
 		defer func() { obs.InFlight(r.Name, int(r.inflight.Add(-1))) }()
 		out, err := r.Runtime.Infer(ctx, b)
-		if err != nil && errors.Is(ctx.Err(), context.Canceled) {
-			return nil, callerGone{err}
+		if err != nil && (errors.Is(ctx.Err(), context.Canceled) || tight && ctx.Err() != nil) {
+			return nil, callerCaused{err}
 		}
 		return out, err
 	})
 	d := time.Since(start)
 
-	var gone callerGone
+	var caller callerCaused
 	switch {
 	case !ran:
 		obs.BackendDone(r.Name, "rejected", d)
@@ -92,10 +94,14 @@ func (r *replica) call(ctx context.Context, b adapters.Batch, obs Observer) (out
 		r.observe(d, false)
 		obs.BackendDone(r.Name, "ok", d)
 		return out, true, nil
-	case errors.As(err, &gone):
+	case errors.As(err, &caller):
 		r.requests.Add(1)
-		obs.BackendDone(r.Name, "canceled", d)
-		return nil, true, gone.err
+		outcome := adapters.KindTimeout.String()
+		if errors.Is(ctx.Err(), context.Canceled) {
+			outcome = "canceled"
+		}
+		obs.BackendDone(r.Name, outcome, d)
+		return nil, true, caller.err
 	default:
 		r.requests.Add(1)
 		r.failures.Add(1)
@@ -140,8 +146,8 @@ func (r *replica) cost() float64 {
 	return float64(r.inflight.Load()+1) * float64(r.ewma.Load()+int64(time.Microsecond))
 }
 
-// fits reports whether ctx leaves the replica its usual latency, so a retry
-// is worth starting.
+// fits reports whether ctx leaves the replica its usual latency: a retry is
+// worth starting, and a timeout counts against the replica.
 func (r *replica) fits(ctx context.Context) bool {
 	deadline, ok := ctx.Deadline()
 	return !ok || time.Until(deadline) > time.Duration(r.ewma.Load())
