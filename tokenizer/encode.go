@@ -2,6 +2,8 @@ package tokenizer
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"unicode/utf8"
 )
 
@@ -50,6 +52,8 @@ type scratch struct {
 	word   []byte  // the current pre-token, normalized
 	start  []int32 // per byte of word: the original code point it came from
 	chars  int     // code points in word
+	keep   int     // code points worth keeping: past max_input_chars_per_word the word is [UNK] anyway
+	end    int32   // original code point of the word's last character
 	pieces []pop
 	r1, r2 []rune
 	pend   []pendingMark // combining marks awaiting canonical reordering
@@ -113,6 +117,10 @@ func (q *seqBuf) add(id int32, start, end int) {
 // requests cost O(limit), not O(len(text)).
 func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf, limit int) error {
 	s.limit, s.boundary, s.stop = limit, -1, false
+	s.keep = t.wp.maxChars
+	if s.keep < math.MaxInt {
+		s.keep++
+	}
 	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
 	s.pend = s.pend[:0]
 	ci := 0 // code point index of text[i]
@@ -138,9 +146,12 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf, limit i
 			}
 			switch a.kind {
 			case actChar:
-				s.word = append(s.word, a.b)
-				s.start = append(s.start, int32(ci))
+				if s.chars < s.keep {
+					s.word = append(s.word, a.b)
+					s.start = append(s.start, int32(ci))
+				}
 				s.chars++
+				s.end = int32(ci)
 			case actBreak:
 				t.flush(s, out)
 			case actPunct:
@@ -148,6 +159,7 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf, limit i
 				s.word = append(s.word, a.b)
 				s.start = append(s.start, int32(ci))
 				s.chars++
+				s.end = int32(ci)
 				t.flush(s, out)
 			}
 			i++
@@ -249,7 +261,7 @@ func (t *Tokenizer) normalizeRune(s *scratch, out *seqBuf, r rune, ci int) {
 			}
 			continue
 		}
-		s.pend = append(s.pend, pendingMark{r: x, first: k == 0, at: int32(ci)})
+		s.pend = append(s.pend, pendingMark{r: x, ccc: t.chars.ccc[x], first: k == 0, at: int32(ci)})
 	}
 	if cjk {
 		t.flushPending(s, out)
@@ -261,6 +273,7 @@ func (t *Tokenizer) normalizeRune(s *scratch, out *seqBuf, r rune, ci int) {
 // canonical reordering.
 type pendingMark struct {
 	r     rune
+	ccc   uint8
 	first bool  // first character of its original code point's decomposition
 	at    int32 // that original code point's index
 }
@@ -279,11 +292,7 @@ func (t *Tokenizer) flushPending(s *scratch, out *seqBuf) {
 			s.slots = append(s.slots, m.at)
 		}
 	}
-	for i := 1; i < len(p); i++ {
-		for j := i; j > 0 && t.chars.ccc[p[j-1].r] > t.chars.ccc[p[j].r]; j-- {
-			p[j-1], p[j] = p[j], p[j-1]
-		}
-	}
+	slices.SortStableFunc(p, func(a, b pendingMark) int { return int(a.ccc) - int(b.ccc) })
 	k := 0
 	for _, m := range p {
 		at := s.last
@@ -322,12 +331,15 @@ func (t *Tokenizer) feed(s *scratch, out *seqBuf, r rune, ci int) {
 	if punct {
 		t.flush(s, out)
 	}
-	n := len(s.word)
-	s.word = utf8.AppendRune(s.word, r)
-	for j := n; j < len(s.word); j++ {
-		s.start = append(s.start, int32(ci))
+	if s.chars < s.keep {
+		n := len(s.word)
+		s.word = utf8.AppendRune(s.word, r)
+		for j := n; j < len(s.word); j++ {
+			s.start = append(s.start, int32(ci))
+		}
 	}
 	s.chars++
+	s.end = int32(ci)
 	if punct {
 		t.flush(s, out)
 	}
@@ -342,7 +354,7 @@ func (t *Tokenizer) flush(s *scratch, out *seqBuf) {
 	var ok bool
 	s.pieces, ok = t.wp.tokenize(s.word, s.chars, s.pieces[:0])
 	if !ok {
-		out.add(t.wp.unk, int(s.start[0]), int(s.start[len(s.start)-1])+1)
+		out.add(t.wp.unk, int(s.start[0]), int(s.end)+1)
 	} else {
 		pos := int32(0)
 		for _, p := range s.pieces {

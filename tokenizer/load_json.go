@@ -65,7 +65,9 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 		cfg.prefix = *f.Model.ContinuingSubwordPrefix
 	}
 	if f.Model.MaxInputCharsPerWord != nil {
-		cfg.maxChars = *f.Model.MaxInputCharsPerWord
+		if cfg.maxChars = *f.Model.MaxInputCharsPerWord; cfg.maxChars < 0 {
+			return nil, fmt.Errorf("tokenizer.json: model.max_input_chars_per_word %d is negative", cfg.maxChars)
+		}
 	}
 	var err error
 	if cfg.norm, err = parseNormalizer(f.Normalizer); err != nil {

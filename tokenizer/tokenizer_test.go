@@ -309,3 +309,36 @@ func TestTruncationStrategies(t *testing.T) {
 		})
 	}
 }
+
+// TestPathologicalInputs guards the linear-time promise on inputs that
+// would make a naive implementation quadratic or memory-hungry.
+func TestPathologicalInputs(t *testing.T) {
+	tok := loadT(t, vocabPath)
+	tests := []struct {
+		name string
+		give string
+		want []string
+		offs [][2]int
+	}{
+		{"one huge word", strings.Repeat("x", 1<<20), []string{"[CLS]", "[UNK]", "[SEP]"}, [][2]int{{0, 0}, {0, 1 << 20}, {0, 0}}},
+		{"huge combining run", "a" + strings.Repeat("\u0301\u0316", 100000), []string{"[CLS]", "a", "[SEP]"}, [][2]int{{0, 0}, {0, 1}, {0, 0}}},
+		{"huge run of punctuation", strings.Repeat("!", 200000), nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tok.Encode(tt.give, Options{NoTruncate: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.want == nil {
+				if got.Len() != len(tt.give)+2 {
+					t.Errorf("Encode: %d tokens; want %d", got.Len(), len(tt.give)+2)
+				}
+				return
+			}
+			if !reflect.DeepEqual(got.Tokens, tt.want) || !reflect.DeepEqual(got.Offsets, tt.offs) {
+				t.Errorf("Encode = %q %v; want %q %v", got.Tokens, got.Offsets, tt.want, tt.offs)
+			}
+		})
+	}
+}
