@@ -423,6 +423,18 @@ func TestRunnerErrorFailsEveryMember(t *testing.T) {
 	}
 }
 
+func TestRunnerPanicFailsTheBatchNotTheProcess(t *testing.T) {
+	r := &fakeRunner{onCall: func(context.Context, adapters.Batch) { panic("index out of range") }}
+	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour}, r)
+	defer closeBatcher(t, b)
+	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 2), seqOf(2, 2)})
+	for i, ch := range outs {
+		if got := <-ch; adapters.KindOf(got.err) != adapters.KindInternal {
+			t.Errorf("request %d: err = %v; want an internal error", i, got.err)
+		}
+	}
+}
+
 func TestBatchContext(t *testing.T) {
 	now := time.Now()
 	tests := []struct {

@@ -28,7 +28,7 @@ func (b *Batcher) execute(base context.Context, members []*request) {
 	ctx, cancel := b.batchContext(base, live)
 	defer cancel()
 	start := b.clock.Now()
-	out, err := b.runner.Infer(ctx, batch)
+	out, err := b.infer(ctx, batch)
 	d := b.clock.Now().Sub(start)
 	if b.obs != nil {
 		b.obs.BatchDone(batch.Rows, tokens, batch.Rows*batch.Len, d)
@@ -55,6 +55,19 @@ func (b *Batcher) execute(base context.Context, members []*request) {
 		res.Outputs, err = splitRow(out, batch, i, len(r.seq.IDs), r.seq.Outputs)
 		r.reply <- reply{res: res, err: err}
 	}
+}
+
+// infer calls the Runner, turning a panic into an internal error for the
+// batch's members: a runtime bug must not take the gateway down with it,
+// since this goroutine is beyond any HTTP recover middleware.
+func (b *Batcher) infer(ctx context.Context, batch adapters.Batch) (out adapters.Outputs, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			b.log.Error("runner panicked", zap.Any("panic", v), zap.Stack("stack"))
+			out, err = nil, adapters.Errorf(adapters.KindInternal, "runner panicked: %v", v)
+		}
+	}()
+	return b.runner.Infer(ctx, batch)
 }
 
 // batchContext gives the batch its own context: the batcher's base plus

@@ -8,9 +8,9 @@ import (
 )
 
 // pick chooses among the available replicas not yet tried by the power of
-// two random choices: draw two, keep the cheaper. It balances nearly as well
-// as always taking the cheapest, without herding every caller onto the one
-// replica that looked best a moment ago. A replica whose breaker is
+// two random choices: draw two, keep the cheaper. Unlike always taking the
+// cheapest, concurrent callers do not all herd onto the one replica that
+// looked best a moment ago, and the worst replica never wins. A replica whose breaker is
 // half-open goes first: its trial call is the only way it can recover, and
 // its breaker lets just one through (the others are refused at no cost and
 // pick again). It returns nil when none is left.
