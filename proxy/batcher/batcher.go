@@ -189,7 +189,8 @@ func New(cfg Config, r Runner, opts ...Option) *Batcher {
 // Submit queues s and waits for its row of a batch. It returns at once with
 // ErrQueueFull when the queue is full, with ErrClosed after Close, and with an
 // error wrapping ctx.Err() as soon as ctx ends; a request whose ctx ended
-// before its batch ran is never computed.
+// before its batch ran is never computed. The batcher reads s's slices until
+// its batch is padded, so the caller must not change them after the call.
 func (b *Batcher) Submit(ctx context.Context, s Sequence) (Result, error) {
 	if err := b.validate(s); err != nil {
 		return Result{}, err

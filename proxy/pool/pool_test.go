@@ -437,47 +437,65 @@ func TestCloseWaitsForCallsThenClosesRuntimes(t *testing.T) {
 	}
 }
 
-// TestConcurrentCalls runs many callers against flaky replicas (with -race)
-// and checks the books balance: every call the runtimes saw is counted once.
+// TestConcurrentCalls runs many callers against a flaky replica (with
+// -race), its breaker steady or flapping, and checks that a retry always
+// finds a healthy replica and that the books balance: every call the
+// runtimes saw is counted once.
 func TestConcurrentCalls(t *testing.T) {
-	fakes, reps := newFakes(3)
-	fakes[2].inferErr = adapters.Errorf(adapters.KindUnavailable, "flaky")
-	p := New("m", reps, Options{ConsecutiveFailures: 1000, ProbeInterval: time.Millisecond})
-	var wg sync.WaitGroup
-	errs := make(chan error, 8)
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			rng := rand.New(rand.NewPCG(uint64(g), 2))
-			for range 200 {
-				if rng.IntN(50) == 0 {
-					fakes[rng.IntN(2)].set(func(f *fakeRuntime) { f.latency = time.Duration(rng.IntN(200)) * time.Microsecond })
-				}
-				if _, err := p.Infer(context.Background(), oneRow()); err != nil && !errors.Is(err, ErrNoReplica) {
-					select {
-					case errs <- fmt.Errorf("caller %d: %w", g, err):
-					default:
+	tests := []struct {
+		name        string
+		failures    uint32
+		openTimeout time.Duration
+	}{
+		{"breaker never opens", 1000, time.Hour},
+		{"breaker flaps", 2, 2 * time.Millisecond},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fakes, reps := newFakes(3)
+			p := New("m", reps, Options{ConsecutiveFailures: tt.failures, OpenTimeout: tt.openTimeout, ProbeInterval: time.Millisecond})
+			var wg sync.WaitGroup
+			errs := make(chan error, 8)
+			for g := range 8 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					rng := rand.New(rand.NewPCG(uint64(g), 2))
+					for range 200 {
+						switch rng.IntN(20) {
+						case 0:
+							fakes[rng.IntN(2)].set(func(f *fakeRuntime) { f.latency = time.Duration(rng.IntN(200)) * time.Microsecond })
+						case 1:
+							fakes[2].set(func(f *fakeRuntime) { f.inferErr = adapters.Errorf(adapters.KindUnavailable, "flaky") })
+						case 2:
+							fakes[2].set(func(f *fakeRuntime) { f.inferErr = nil })
+						}
+						if _, err := p.Infer(context.Background(), oneRow()); err != nil {
+							select {
+							case errs <- fmt.Errorf("caller %d: %w", g, err):
+							default:
+							}
+						}
 					}
+				}()
+			}
+			wg.Wait()
+			closePool(t, p)
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			var seen, counted uint64
+			for i, st := range p.Status() {
+				seen += uint64(fakes[i].calls.Load())
+				counted += st.Requests
+				if st.InFlight != 0 {
+					t.Errorf("replica %s in flight %d after all calls; want 0", st.Name, st.InFlight)
 				}
 			}
-		}()
-	}
-	wg.Wait()
-	closePool(t, p)
-	close(errs)
-	for err := range errs {
-		t.Error(err) // a retry always finds a healthy replica
-	}
-	var seen, counted uint64
-	for i, st := range p.Status() {
-		seen += uint64(fakes[i].calls.Load())
-		counted += st.Requests
-		if st.InFlight != 0 {
-			t.Errorf("replica %s in flight %d after all calls; want 0", st.Name, st.InFlight)
-		}
-	}
-	if seen != counted {
-		t.Errorf("runtimes saw %d calls, status counts %d", seen, counted)
+			if seen != counted {
+				t.Errorf("runtimes saw %d calls, status counts %d", seen, counted)
+			}
+		})
 	}
 }
