@@ -126,6 +126,12 @@ func build(cfg config) (*Tokenizer, error) {
 			}
 		}
 	}
+	switch id, ok := cfg.vocab["[PAD]"]; {
+	case t.pad != nil:
+		t.padID = t.pad.id
+	case ok:
+		t.padID = id
+	}
 	t.buildASCII()
 	return t, nil
 }

@@ -59,6 +59,7 @@ type Tokenizer struct {
 	pair      []templatePiece
 	trunc     *truncation
 	pad       *padding
+	padID     int32
 	scratches sync.Pool
 }
 
@@ -67,17 +68,7 @@ func (t *Tokenizer) VocabSize() int { return len(t.tokens) }
 
 // PadID is the id to pad batches with: the configured padding id, else the
 // id of [PAD], else 0.
-func (t *Tokenizer) PadID() int32 {
-	if t.pad != nil {
-		return t.pad.id
-	}
-	for i, s := range t.tokens {
-		if s == "[PAD]" {
-			return int32(i)
-		}
-	}
-	return 0
-}
+func (t *Tokenizer) PadID() int32 { return t.padID }
 
 // Vocab returns the tokens by id (a copy); it is how vocab.txt is derived
 // from a tokenizer.json.

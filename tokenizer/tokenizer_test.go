@@ -342,3 +342,53 @@ func TestPathologicalInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestPairTruncationWordCaps pins HF's longest_first rule for pairs: each
+// length is capped at the first whole word reaching max_length (from the
+// kept side) before deciding which sequence gets the odd token. Measured
+// on HF tokenizers 0.23.2 with max_length 14 ("abc" is three tokens here).
+func TestPairTruncationWordCaps(t *testing.T) {
+	tests := []struct {
+		a, b      string
+		left      bool
+		wantA     int
+		wantB     int
+		truncated bool
+	}{
+		{strings.Repeat("abc ", 5), strings.Repeat("b ", 14), false, 6, 5, true},
+		{strings.Repeat("abc ", 5), strings.Repeat("b ", 15), false, 6, 5, true},
+		{strings.Repeat("b ", 13) + "abc", strings.Repeat("b ", 14), false, 6, 5, true},
+		{strings.Repeat("b ", 14), strings.Repeat("abc ", 5), false, 5, 6, true},
+		{"b abc abc abc abc", strings.Repeat("b ", 14), false, 5, 6, true},
+		{strings.Repeat("b ", 16), strings.Repeat("b ", 15), false, 5, 6, true},
+		{strings.Repeat("abc ", 5), strings.Repeat("b ", 15), true, 6, 5, true},
+		{strings.Repeat("b ", 13) + "abc", strings.Repeat("b ", 14), true, 5, 6, true},
+		{strings.Repeat("b ", 16), strings.Repeat("b ", 15), true, 5, 6, true},
+		{"b b", "c c c", false, 2, 3, false},
+	}
+	for _, tt := range tests {
+		dir := "Right"
+		if tt.left {
+			dir = "Left"
+		}
+		tok, err := jsonVariant(t, func(m map[string]any) {
+			m["padding"] = nil
+			m["truncation"] = map[string]any{"direction": dir, "max_length": 14, "strategy": "LongestFirst", "stride": 0}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := tok.EncodePair(tt.a, tt.b, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := [2]int{}
+		for _, ty := range got.TypeIDs {
+			n[ty]++
+		}
+		if n[0]-2 != tt.wantA || n[1]-1 != tt.wantB || got.Truncated != tt.truncated {
+			t.Errorf("EncodePair(%q, %q, %s) keeps %d and %d tokens, truncated=%v; want %d and %d, %v",
+				tt.a, tt.b, dir, n[0]-2, n[1]-1, got.Truncated, tt.wantA, tt.wantB, tt.truncated)
+		}
+	}
+}
