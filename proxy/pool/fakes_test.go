@@ -24,7 +24,6 @@ type fakeRuntime struct {
 	started  chan struct{}
 
 	calls  atomic.Int64
-	probes atomic.Int64
 	closed atomic.Bool
 }
 
@@ -64,7 +63,6 @@ func (f *fakeRuntime) Infer(ctx context.Context, b adapters.Batch) (adapters.Out
 }
 
 func (f *fakeRuntime) Ready(ctx context.Context) error {
-	f.probes.Add(1)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.readyErr
