@@ -112,15 +112,7 @@ func (r *runner) runtimeRound(ctx context.Context, arm Arm) error {
 		return fmt.Errorf("open runtime: %w", err)
 	}
 	defer closer.Close()
-	n := arm.Runtime.Texts
-	if n <= 0 {
-		n = 2048
-	}
-	lengths, err := load.ParseLengths(r.s.Load.Workload)
-	if err != nil {
-		return err
-	}
-	gen, err := load.NewGenerator(load.GeneratorOptions{Lengths: lengths, Seed: r.s.Load.Seed})
+	texts, err := r.runtimeTexts(arm.Runtime.Texts)
 	if err != nil {
 		return err
 	}
@@ -133,7 +125,7 @@ func (r *runner) runtimeRound(ctx context.Context, arm Arm) error {
 		d = r.s.Load.Duration
 	}
 	points, err := rawbench.Measure(ctx, rt, enc, rawbench.Options{
-		Texts: gen.Next(n), BatchSizes: arm.Runtime.BatchSizes, Order: order,
+		Texts: texts, BatchSizes: arm.Runtime.BatchSizes, Order: order,
 		Duration: d, Outputs: arm.Runtime.Outputs,
 	})
 	if err != nil {
@@ -154,4 +146,21 @@ func (r *runner) runtimeRound(ctx context.Context, arm Arm) error {
 		fmt.Fprintf(r.opts.Log, "%-28s: %8.1f rows/s, batch p50 %.2fms, padding %.2f\n", c.Label(), p.RowsPerSec, p.Batch.P50, p.PaddingRatio)
 	}
 	return nil
+}
+
+// runtimeTexts returns the first n texts of the scenario's workload (2048
+// when n is 0): the same texts whichever arm asks.
+func (r *runner) runtimeTexts(n int) ([]string, error) {
+	if n <= 0 {
+		n = 2048
+	}
+	lengths, err := load.ParseLengths(r.s.Load.Workload)
+	if err != nil {
+		return nil, err
+	}
+	gen, err := load.NewGenerator(load.GeneratorOptions{Lengths: lengths, Seed: r.s.Load.Seed})
+	if err != nil {
+		return nil, err
+	}
+	return gen.Next(n), nil
 }

@@ -47,6 +47,8 @@ type Arm struct {
 	Baseline string `yaml:"baseline"`
 	// Runtime measures the runtime alone (see RuntimeArm).
 	Runtime *RuntimeArm `yaml:"runtime"`
+	// Batcher drives the gateway's batcher in-process (see BatcherArm).
+	Batcher *BatcherArm `yaml:"batcher"`
 	// URL loads an already running server.
 	URL string `yaml:"url"`
 }
@@ -146,19 +148,30 @@ func (s *Scenario) validate() error {
 	http := false
 	for i, a := range s.Arms {
 		kinds := 0
-		for _, set := range []bool{a.Gateway != "", a.Baseline != "", a.Runtime != nil, a.URL != ""} {
+		for _, set := range []bool{a.Gateway != "", a.Baseline != "", a.Runtime != nil, a.Batcher != nil, a.URL != ""} {
 			if set {
 				kinds++
 			}
 		}
 		if a.Name == "" || names[a.Name] || kinds != 1 {
-			errs = append(errs, fmt.Errorf("arm %d (%q) needs a unique name and exactly one of gateway, baseline, runtime, url", i, a.Name))
+			errs = append(errs, fmt.Errorf("arm %d (%q) needs a unique name and exactly one of gateway, baseline, runtime, batcher, url", i, a.Name))
 		}
 		names[a.Name] = true
-		if a.Runtime == nil {
+		switch {
+		case a.Runtime != nil:
+			if len(a.Runtime.BatchSizes) == 0 || a.Runtime.Model == "" || a.Runtime.Tokenizer == "" {
+				errs = append(errs, fmt.Errorf("runtime arm %q needs model, tokenizer and batch_sizes", a.Name))
+			}
+		case a.Batcher != nil:
+			if a.Batcher.Model == "" || a.Batcher.Tokenizer == "" {
+				errs = append(errs, fmt.Errorf("batcher arm %q needs model and tokenizer", a.Name))
+			}
+			if g := a.Batcher.Grouping; g != "" && g != "length" && g != "fifo" {
+				errs = append(errs, fmt.Errorf("batcher arm %q: grouping %q (want length or fifo)", a.Name, g))
+			}
+			http = true // it needs the load's concurrencies
+		default:
 			http = true
-		} else if len(a.Runtime.BatchSizes) == 0 || a.Runtime.Model == "" || a.Runtime.Tokenizer == "" {
-			errs = append(errs, fmt.Errorf("runtime arm %q needs model, tokenizer and batch_sizes", a.Name))
 		}
 		if a.Baseline != "" && !names[a.Baseline] {
 			errs = append(errs, fmt.Errorf("baseline arm %q must come after the arm %q it copies", a.Name, a.Baseline))

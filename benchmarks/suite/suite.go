@@ -92,7 +92,7 @@ func Run(ctx context.Context, s *Scenario, opts Options) (report.Report, error) 
 		sat := r.saturation()
 		for round := 1; round <= s.Runs; round++ {
 			for _, arm := range s.Arms {
-				if arm.Runtime != nil || sat[arm.Name] == 0 {
+				if arm.Runtime != nil || arm.Batcher != nil || sat[arm.Name] == 0 {
 					continue
 				}
 				if err := r.round(ctx, arm, round, func() float64 { return sat[arm.Name] }); err != nil {
@@ -134,8 +134,14 @@ func (r *runner) caseFor(c report.Case) *report.Case {
 // round runs one arm's cases once: phase 1 when sat is nil, else the
 // rate-fraction cases.
 func (r *runner) round(ctx context.Context, arm Arm, n int, sat func() float64) error {
-	if arm.Runtime != nil {
+	switch {
+	case arm.Runtime != nil:
 		return r.runtimeRound(ctx, arm)
+	case arm.Batcher != nil:
+		if sat != nil {
+			return nil // in-process: no open-loop cases
+		}
+		return r.batcherRound(ctx, arm, n)
 	}
 	srv, err := r.startArm(ctx, arm)
 	if err != nil {

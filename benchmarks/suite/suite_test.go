@@ -59,12 +59,13 @@ func fakeGateway(t *testing.T, delay time.Duration) *httptest.Server {
 	return srv
 }
 
-// fakeRuntime is a test double: 1ms per batch row.
+// fakeRuntime is a test double: 1ms per batch row plus 20µs per padded
+// token, answering logits of two classes.
 type fakeRuntime struct{}
 
 func (fakeRuntime) Infer(ctx context.Context, b adapters.Batch) (adapters.Outputs, error) {
-	time.Sleep(time.Duration(b.Rows) * time.Millisecond)
-	return adapters.Outputs{}, nil
+	time.Sleep(time.Duration(b.Rows)*time.Millisecond + time.Duration(b.Rows*b.Len)*20*time.Microsecond)
+	return adapters.Outputs{adapters.Logits: {Shape: []int64{int64(b.Rows), 2}, Data: make([]float32, 2*b.Rows)}}, nil
 }
 
 type fakeEncoder struct{}
@@ -147,6 +148,43 @@ func TestRunScenario(t *testing.T) {
 	var back report.Report
 	if err := json.Unmarshal(raw, &back); err != nil || len(back.Cases) != len(rep.Cases) {
 		t.Errorf("t.json does not round-trip: %v", err)
+	}
+}
+
+func TestBatcherArms(t *testing.T) {
+	rt := RuntimeArm{Model: "m", Tokenizer: "v", Texts: 256, Outputs: []string{"logits"}}
+	s := &Scenario{
+		Name: "g", Title: "Grouping", Runs: 1,
+		Arms: []Arm{
+			// Batches of 8 from a queue of about 56 leave grouping room to choose.
+			{Name: "length", Batcher: &BatcherArm{RuntimeArm: rt, MaxBatchSize: 8, MaxDelay: time.Millisecond}},
+			{Name: "fifo", Batcher: &BatcherArm{RuntimeArm: rt, MaxBatchSize: 8, Grouping: "fifo", MaxDelay: time.Millisecond}},
+		},
+		Load: Load{Concurrency: []int{64}, Duration: 500 * time.Millisecond, Workload: "mixed"},
+	}
+	if err := s.validate(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := Run(context.Background(), s, Options{
+		OpenRuntime: func(context.Context, RuntimeArm) (rawbench.Runner, rawbench.Encoder, io.Closer, error) {
+			return fakeRuntime{}, fakeEncoder{}, nopCloser{}, nil
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Cases) != 2 {
+		t.Fatalf("cases = %+v; want length c=64 and fifo c=64", rep.Cases)
+	}
+	pad := map[string]float64{}
+	for _, c := range rep.Cases {
+		m := c.Median()
+		if m.Throughput <= 0 || m.P50 <= 0 || m.Errors != 0 || len(c.Extra["rows/batch"]) != 1 {
+			t.Errorf("%s: %+v extra %v; want answers, latencies and batch metrics", c.Label(), m, c.Extra)
+		}
+		pad[c.Arm] = c.Extra["padding"][0]
+	}
+	if pad["length"] >= pad["fifo"] {
+		t.Errorf("padding with length grouping %.3f, fifo %.3f; want less padding grouped on a mixed workload", pad["length"], pad["fifo"])
 	}
 }
 
