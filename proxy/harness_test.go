@@ -188,6 +188,7 @@ func fakeFactory(fakes map[string]*fakeRuntime) map[string]proxy.RuntimeFactory 
 // gateway is a real Server on a loopback port.
 type gateway struct {
 	URL    string
+	GRPC   string // host:port of the KServe v2 gRPC listener
 	srv    *proxy.Server
 	cancel context.CancelFunc
 	done   chan error
@@ -207,9 +208,13 @@ func startGateway(t *testing.T, cfg config.Config, rts map[string]proxy.RuntimeF
 	if err != nil {
 		t.Fatal(err)
 	}
+	gln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	g := &gateway{URL: "http://" + ln.Addr().String(), srv: srv, cancel: cancel, done: make(chan error, 1)}
-	go func() { g.done <- srv.Serve(ctx, ln, nil) }()
+	g := &gateway{URL: "http://" + ln.Addr().String(), GRPC: gln.Addr().String(), srv: srv, cancel: cancel, done: make(chan error, 1)}
+	go func() { g.done <- srv.Serve(ctx, ln, gln) }()
 	t.Cleanup(g.stop)
 	return g
 }

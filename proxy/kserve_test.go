@@ -1,0 +1,54 @@
+package proxy_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/infergate/infergate/adapters"
+	"github.com/infergate/infergate/adapters/triton"
+)
+
+// TestKServeFrontendsReachThePool calls the gateway as if it were Triton,
+// with the project's own Triton client over gRPC and HTTP, and checks the
+// answer is the replica's.
+func TestKServeFrontendsReachThePool(t *testing.T) {
+	fake := newFakeRuntime(3, 4)
+	g := startGateway(t, fakeConfig(t, 3, "a"), fakeFactory(map[string]*fakeRuntime{"a": fake}))
+	batch := adapters.Batch{
+		Rows: 2, Len: 3,
+		InputIDs:      []int64{101, 7592, 102, 101, 102, 0},
+		AttentionMask: []int64{1, 1, 1, 1, 1, 0},
+		TokenTypeIDs:  make([]int64, 6),
+	}
+	want, err := fake.Infer(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, url := range []string{"grpc://" + g.GRPC, g.URL} {
+		t.Run(url[:4], func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := triton.New(ctx, triton.Options{URL: url, Model: "m", Timeout: 5 * time.Second})
+			if err != nil {
+				t.Fatalf("triton.New(%s): %v", url, err)
+			}
+			defer c.Close()
+			got, err := c.Infer(ctx, batch)
+			if err != nil {
+				t.Fatalf("Infer: %v", err)
+			}
+			for _, name := range []string{adapters.Logits, adapters.LastHiddenState} {
+				w, gt := want[name].Data, got[name].Data
+				if len(w) != len(gt) {
+					t.Fatalf("%s: %d values; want %d", name, len(gt), len(w))
+				}
+				for i := range w {
+					if w[i] != gt[i] {
+						t.Fatalf("%s[%d] = %v; want %v", name, i, gt[i], w[i])
+					}
+				}
+			}
+		})
+	}
+}
