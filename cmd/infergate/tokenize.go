@@ -46,7 +46,7 @@ tokenizer.json apply unless overridden by the flags.`,
 			if err != nil {
 				return err
 			}
-			if _, err := tok.EncodePair("", "", opts); err != nil {
+			if _, err := tok.Encode("", opts); err != nil {
 				return fmt.Errorf("tokenize: flags: %w", err)
 			}
 			return tokenizeStream(tok, opts, cmd.InOrStdin(), cmd.OutOrStdout())
