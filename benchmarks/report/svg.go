@@ -163,8 +163,21 @@ func (c Chart) WriteSVG(w io.Writer) error {
 			xy := strings.Split(pt, ",")
 			fmt.Fprintf(&b, `<circle cx="%s" cy="%s" r="3" fill="%s"/>`, xy[0], xy[1], color)
 		}
-		ly := padT + 16 + float64(i)*16
-		fmt.Fprintf(&b, "\n"+`<rect x="%g" y="%g" width="12" height="3" fill="%s"/><text x="%g" y="%g">%s</text>`+"\n", padL+10, ly-4, color, padL+28, ly, e(s.Name))
+		b.WriteString("\n")
+	}
+	// The legend goes last, on a translucent box, so no line hides it.
+	if len(c.Series) > 0 {
+		longest := 0
+		for _, s := range c.Series {
+			longest = max(longest, len([]rune(s.Name)))
+		}
+		fmt.Fprintf(&b, `<rect x="%g" y="%g" width="%d" height="%d" fill="white" fill-opacity="0.85" stroke="#ccc"/>`+"\n",
+			padL+4, padT+4, 30+7*longest, 8+16*len(c.Series))
+		for i, s := range c.Series {
+			ly := padT + 18 + float64(i)*16
+			fmt.Fprintf(&b, `<rect x="%g" y="%g" width="12" height="3" fill="%s"/><text x="%g" y="%g">%s</text>`+"\n",
+				padL+10, ly-4, palette[i%len(palette)], padL+28, ly, e(s.Name))
+		}
 	}
 	b.WriteString("</svg>\n")
 	_, err := io.WriteString(w, b.String())
