@@ -48,10 +48,16 @@ func computeRatios(comps []Comp, cases []report.Case) []report.Ratio {
 			q.Value = safeDiv(n.P99, d.P99)
 			q.How = fmt.Sprintf("p99 of %s (%.2fms) / %s (%.2fms)", num.Label(), n.P99, den.Label(), d.P99)
 		case "p99_budget":
-			budget := cp.DelayMs + cp.Batches*d.P50
+			// One full batch's time: the mean over the workload of a runtime
+			// case (batch size / rows per second), else the case's p50.
+			batch, what := d.P50, "p50"
+			if den.Mode == report.Raw && den.BatchSize > 0 && d.Texts > 0 {
+				batch, what = 1000*float64(den.BatchSize)/d.Texts, "mean"
+			}
+			budget := cp.DelayMs + cp.Batches*batch
 			q.Value = safeDiv(n.P99, budget)
-			q.How = fmt.Sprintf("p99 of %s (%.2fms) / (max_delay %gms + %g x %s batch time %.2fms = %.2fms)",
-				num.Label(), n.P99, cp.DelayMs, cp.Batches, den.Label(), d.P50, budget)
+			q.How = fmt.Sprintf("p99 of %s (%.2fms) / (max_delay %gms + %g x %s %s batch time %.2fms = %.2fms)",
+				num.Label(), n.P99, cp.DelayMs, cp.Batches, den.Label(), what, batch, budget)
 		}
 		if op, v, err := parseTarget(cp.Target); err == nil && op != "" {
 			met := (op == ">=" && q.Value >= v) || (op == "<=" && q.Value <= v)

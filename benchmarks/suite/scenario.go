@@ -101,7 +101,8 @@ type Comp struct {
 	Metric string `yaml:"metric"` // throughput (texts/s) or p99
 	// Target like ">= 2" or "<= 1"; empty reports the ratio only.
 	Target string `yaml:"target"`
-	// For metric p99_budget: Num's p99 / (DelayMs + Batches x Den's batch time).
+	// For metric p99_budget: Num's p99 / (DelayMs + Batches x the time of
+	// one of Den's batches: its mean for a runtime case, else its p50).
 	DelayMs float64 `yaml:"delay_ms"`
 	Batches float64 `yaml:"batches"`
 }
