@@ -38,7 +38,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // TestSIGTERMAnswersEveryRequestInFlight runs the real binary on the
-// reference model, queues requests behind a long max_delay, sends SIGTERM
+// reference model, reloads it with SIGHUP, queues requests behind a long max_delay, sends SIGTERM
 // while they wait, and checks that every one is answered and the process
 // exits cleanly.
 func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
@@ -84,6 +84,23 @@ log: {level: warn}
 	})
 	base := "http://" + addr
 	waitReady(t, base+"/readyz", exited, &logs)
+
+	// SIGHUP re-reads the file.
+	if err := os.WriteFile(cfgPath, []byte(strings.Replace(yaml, "max_batch_size: 256", "max_batch_size: 200", 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "max_batch_size 200 after SIGHUP", func() bool {
+		res, err := http.Get(base + "/v1/models")
+		if err != nil {
+			return false
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return strings.Contains(string(b), `"max_batch_size":200`)
+	})
 
 	// One connection per request, so that a refused connection and a
 	// dropped request cannot be confused with a stale keep-alive.
@@ -134,6 +151,17 @@ log: {level: warn}
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("the port still accepts connections after exit")
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v", what, d)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
