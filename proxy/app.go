@@ -166,7 +166,7 @@ func (s *Server) observe(c *fiber.Ctx, rid string, start time.Time) {
 	code := strconv.Itoa(status)
 	s.metrics.requests.WithLabelValues(route, model, code).Inc()
 	s.metrics.duration.WithLabelValues(route, model, "total").Observe(d.Seconds())
-	if model != "" || strings.HasSuffix(route, "/infer") {
+	if c.Locals(localInfer) != nil || strings.HasSuffix(route, "/infer") {
 		s.window.request(d, status >= 400)
 	}
 	c.Set("x-total-time", msString(d))

@@ -2,11 +2,20 @@ package proxy_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+
 	"github.com/infergate/infergate/adapters"
 	"github.com/infergate/infergate/adapters/triton"
+	pb "github.com/infergate/infergate/adapters/triton/inferencepb"
 )
 
 // TestKServeFrontendsReachThePool calls the gateway as if it were Triton,
@@ -50,5 +59,43 @@ func TestKServeFrontendsReachThePool(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestGRPCNeedsTheAPIKeysToo(t *testing.T) {
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := os.WriteFile(keys, []byte("k1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fakeConfig(t, 3, "a")
+	cfg.Server.APIKeysFile = keys
+	g := startGateway(t, cfg, fakeFactory(map[string]*fakeRuntime{"a": newFakeRuntime(3, 4)}))
+	conn, err := grpc.NewClient(g.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := pb.NewGRPCInferenceServiceClient(conn)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+
+	if _, err := c.ServerLive(ctx, &pb.ServerLiveRequest{}); err != nil {
+		t.Errorf("ServerLive without a key: %v; probes need none", err)
+	}
+	tests := []struct {
+		name string
+		md   []string
+		want codes.Code
+	}{
+		{"no key", nil, codes.Unauthenticated},
+		{"wrong key", []string{"authorization", "Bearer k2"}, codes.Unauthenticated},
+		{"bearer", []string{"authorization", "Bearer k1"}, codes.OK},
+		{"x-api-key", []string{"x-api-key", "k1"}, codes.OK},
+	}
+	for _, tt := range tests {
+		_, err := c.ModelReady(metadata.AppendToOutgoingContext(ctx, tt.md...), &pb.ModelReadyRequest{Name: "m"})
+		if got := status.Code(err); got != tt.want {
+			t.Errorf("%s: ModelReady = %v; want %v", tt.name, err, tt.want)
+		}
 	}
 }

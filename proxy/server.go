@@ -100,7 +100,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	}
 	s.gen = g
 	s.app = s.newApp(cfg.Server)
-	s.grpc = grpc.NewServer()
+	s.grpc = s.newGRPCServer()
 	kserve.RegisterGRPC(s.grpc, kserveModels{s})
 	return s, nil
 }
