@@ -102,18 +102,24 @@ func Infergate(base, route, model string) (*HTTPTarget, error) {
 }
 
 // TEI targets a text-embeddings-inference style server: /predict (sequence
-// classification) or /embed. One text is sent as a string; several as a batch.
-func TEI(base, route string) (*HTTPTarget, error) {
+// classification) or /embed. One text is sent as a string; several as a
+// batch. With truncate, texts past the model's limit are cut instead of
+// answered with 413 (TEI's default).
+func TEI(base, route string, truncate bool) (*HTTPTarget, error) {
 	u, err := joinURL(base, route)
 	if err != nil {
 		return nil, err
 	}
-	var body func([]string) ([]byte, error)
+	type body struct {
+		Inputs   any  `json:"inputs"`
+		Truncate bool `json:"truncate,omitempty"`
+	}
+	var enc func([]string) ([]byte, error)
 	switch route {
 	case "/predict":
-		body = func(texts []string) ([]byte, error) {
+		enc = func(texts []string) ([]byte, error) {
 			if len(texts) == 1 {
-				return json.Marshal(map[string]any{"inputs": texts[0]})
+				return json.Marshal(body{texts[0], truncate})
 			}
 			// A flat list of two strings would be read as a text pair, so a
 			// batch is a list of one-element lists.
@@ -121,16 +127,16 @@ func TEI(base, route string) (*HTTPTarget, error) {
 			for i, t := range texts {
 				batch[i] = []string{t}
 			}
-			return json.Marshal(map[string]any{"inputs": batch})
+			return json.Marshal(body{batch, truncate})
 		}
 	case "/embed":
-		body = func(texts []string) ([]byte, error) {
-			return json.Marshal(map[string]any{"inputs": texts})
+		enc = func(texts []string) ([]byte, error) {
+			return json.Marshal(body{texts, truncate})
 		}
 	default:
 		return nil, fmt.Errorf("tei route %q: want /predict or /embed", route)
 	}
-	return &HTTPTarget{Name: "tei " + route, URL: u, Body: body}, nil
+	return &HTTPTarget{Name: "tei " + route, URL: u, Body: enc}, nil
 }
 
 // Generic posts a body template to any URL. In the template, {{text}} is

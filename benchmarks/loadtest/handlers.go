@@ -204,7 +204,7 @@ func (t *Tester) config(req StartRequest, auth string) (load.Config, error) {
 	case "/v1/classify", "/v1/embed", "/v1/embeddings", "/v1/tokenize":
 		target, err = load.Infergate(t.opts.BaseURL, req.Target, req.Model)
 	case "/predict", "/embed":
-		target, err = load.TEI(t.opts.BaseURL, req.Target)
+		target, err = load.TEI(t.opts.BaseURL, req.Target, true)
 	default:
 		return load.Config{}, badRequest("target must be one of /v1/classify, /v1/embed, /v1/embeddings, /v1/tokenize, /predict, /embed; not %q", req.Target)
 	}

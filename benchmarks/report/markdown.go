@@ -52,8 +52,8 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 		if c.Mode == Raw {
 			sent = "-"
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %.1f | %.1f | %.0f%% | %.2f | %.2f | %.2f | %.2f | %.0f |",
-			c.Label(), s.Runs, sent, s.Throughput, s.Texts, s.Spread*100, s.P50, s.P90, s.P99, s.P999, s.Errors)
+		fmt.Fprintf(&b, "| %s | %d | %s | %.1f | %.1f | %.0f%% | %.2f | %.2f | %.2f | %.2f | %s |",
+			c.Label(), s.Runs, sent, s.Throughput, s.Texts, s.Spread*100, s.P50, s.P90, s.P99, s.P999, errorCell(c, s.Errors))
 		for _, k := range extras {
 			if v, ok := c.Extra[k]; ok && len(v) > 0 {
 				fmt.Fprintf(&b, " %.3g |", Median(v))
@@ -95,4 +95,28 @@ func extraKeys(cases []Case) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// errorCell shows the median error count and, when there were errors, their
+// kinds over all runs, e.g. "12 (http_429: 30, timeout: 6)".
+func errorCell(c Case, median float64) string {
+	kinds := map[string]int64{}
+	for _, r := range c.Runs {
+		for k, n := range r.ErrorKinds {
+			kinds[k] += n
+		}
+	}
+	if len(kinds) == 0 {
+		return fmt.Sprintf("%.0f", median)
+	}
+	names := make([]string, 0, len(kinds))
+	for k := range kinds {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, k := range names {
+		parts[i] = fmt.Sprintf("%s: %d", k, kinds[k])
+	}
+	return fmt.Sprintf("%.0f (%s)", median, strings.Join(parts, ", "))
 }

@@ -32,12 +32,17 @@ func run(tp, p99 float64) load.Result {
 		CDF: []load.Quantile{{Q: 0, Ms: 1}, {Q: 0.5, Ms: p99 / 4}, {Q: 1, Ms: p99}}}}
 }
 
+func withErrors(r load.Result) load.Result {
+	r.Errors, r.ErrorKinds = 7, map[string]int64{"http_429": 5, "timeout": 2}
+	return r
+}
+
 func sampleCases() []Case {
 	return []Case{
 		{Arm: "batching", Mode: load.Closed, Concurrency: 8, Runs: []load.Result{run(100, 9), run(120, 8), run(90, 12)},
 			Extra: map[string][]float64{"padding": {0.1, 0.2, 0.3}}},
 		{Arm: "batching", Mode: load.Closed, Concurrency: 32, Runs: []load.Result{run(300, 20), run(310, 25), run(290, 30)}},
-		{Arm: "batch=1", Mode: load.Closed, Concurrency: 8, Runs: []load.Result{run(50, 30), run(40, 35), run(45, 40)}},
+		{Arm: "batch=1", Mode: load.Closed, Concurrency: 8, Runs: []load.Result{run(50, 30), run(40, 35), withErrors(run(45, 40))}},
 		{Arm: "batch=1", Mode: load.Closed, Concurrency: 32, Runs: []load.Result{run(60, 90), run(55, 95), run(65, 99)}},
 		{Arm: "gw", Mode: load.Open, Rate: 100, Runs: []load.Result{run(100, 5)}},
 		{Arm: "gw", Mode: load.Open, Rate: 200, Runs: []load.Result{run(200, 15)}},
@@ -66,7 +71,7 @@ func TestMarkdown(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"# Batching", "Machine: 2 cores", "2026-11-28 23:00 UTC", "`make bench`", "median of 3 run(s); cases ran interleaved",
-		"| batching / batch=1 | 2.22 | >= 2x | yes |", "| batching c=8 | 3 | 0.0 | 100.0 |", "| padding |", " 0.2 |", "![plot.svg](plot.svg)",
+		"| batching / batch=1 | 2.22 | >= 2x | yes |", "| batching c=8 | 3 | 0.0 | 100.0 |", "| padding |", " 0.2 |", "| 0 (http_429: 5, timeout: 2) |", "![plot.svg](plot.svg)",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("markdown lacks %q:\n%s", want, out)

@@ -237,7 +237,7 @@ func (r *runner) loadConfig(base string, round int) (load.Config, error) {
 func newTarget(base, route, model string) (*load.HTTPTarget, error) {
 	switch route {
 	case "/predict", "/embed":
-		return load.TEI(base, route)
+		return load.TEI(base, route, true)
 	default:
 		return load.Infergate(base, route, model)
 	}

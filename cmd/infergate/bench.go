@@ -43,6 +43,7 @@ type benchFlags struct {
 	runs                      int
 	name, jsonOut, mdOut, svg string
 	noProgress                bool
+	noTruncate                bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -93,6 +94,7 @@ It prints a markdown table and can write JSON and SVG plots.`,
 	fl.StringVar(&f.mdOut, "markdown", "", "also write the markdown table to this file")
 	fl.StringVar(&f.svg, "svg-dir", "", "write SVG plots (throughput vs concurrency, latency vs load, CDF) here")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "no progress bar even on a terminal")
+	fl.BoolVar(&f.noTruncate, "no-truncate", false, "tei: do not ask the server to truncate long texts (TEI then answers 413)")
 	cmd.AddCommand(newBenchSuiteCmd(), newBenchBaselineCmd())
 	return cmd
 }
@@ -241,9 +243,9 @@ func benchTarget(f benchFlags) (*load.HTTPTarget, error) {
 	)
 	switch f.target {
 	case "tei-predict":
-		t, err = load.TEI(f.url, "/predict")
+		t, err = load.TEI(f.url, "/predict", !f.noTruncate)
 	case "tei-embed":
-		t, err = load.TEI(f.url, "/embed")
+		t, err = load.TEI(f.url, "/embed", !f.noTruncate)
 	case "generic":
 		t, err = load.Generic(f.url, f.body, nil)
 	case "kserve":
