@@ -8,6 +8,29 @@ import (
 	"testing"
 )
 
+// minilmWithNormalizer parses the all-minilm tokenizer.json with its
+// BertNormalizer settings replaced.
+func minilmWithNormalizer(t *testing.T, clean, cjk, strip, lower bool) *Tokenizer {
+	t.Helper()
+	data, err := os.ReadFile(minilmJSON(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	m["normalizer"] = map[string]any{"type": "BertNormalizer", "clean_text": clean, "handle_chinese_chars": cjk, "strip_accents": strip, "lowercase": lower}
+	if data, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 // goldenCase is one corpus line with HF tokenizers' output for it
 // (benchmarks/tokenizer/gen-goldens.sh writes both files).
 type goldenCase struct {
@@ -69,42 +92,43 @@ func loadGoldens(t *testing.T) []goldenCase {
 // with HF tokenizers over the whole corpus, for both ways of loading.
 func TestParityWithHF(t *testing.T) {
 	cases := loadGoldens(t)
-	modes := []struct {
-		name string
-		opts Options
-	}{
-		{"full", Options{NoTruncate: true, NoPadding: true}},
-		{"max512", Options{MaxLength: 512, NoPadding: true}},
-		{"max64", Options{MaxLength: 64, NoPadding: true}},
-		{"file", Options{}},
+	type source struct {
+		name  string
+		tok   *Tokenizer
+		modes []string
 	}
-	for _, src := range []string{"vocab.txt", "tokenizer.json"} {
-		path := vocabPath
-		if src == "tokenizer.json" {
-			path = minilmJSON(t)
-		}
-		tok := loadT(t, path)
-		t.Run(src, func(t *testing.T) {
+	full := Options{NoTruncate: true, NoPadding: true}
+	opts := map[string]Options{
+		"full": full, "max512": {MaxLength: 512, NoPadding: true}, "max64": {MaxLength: 64, NoPadding: true}, "file": {},
+		"cased": full, "lower_nostrip": full, "raw": full,
+	}
+	sources := []source{
+		// A vocab.txt configures no truncation or padding: no "file" mode.
+		{"vocab.txt", loadT(t, vocabPath), []string{"full", "max512", "max64"}},
+		{"tokenizer.json", loadT(t, minilmJSON(t)), []string{"full", "max512", "max64", "file"}},
+		{"cased", minilmWithNormalizer(t, true, true, false, false), []string{"cased"}},
+		{"lower_nostrip", minilmWithNormalizer(t, true, true, false, true), []string{"lower_nostrip"}},
+		{"raw", minilmWithNormalizer(t, false, false, false, false), []string{"raw"}},
+	}
+	for _, src := range sources {
+		t.Run(src.name, func(t *testing.T) {
 			checked, failed := 0, 0
-			for _, m := range modes {
-				if m.name == "file" && src == "vocab.txt" {
-					continue // a vocab.txt configures no truncation or padding
-				}
+			for _, mode := range src.modes {
 				for _, c := range cases {
-					want, ok := c.Want[m.name]
+					want, ok := c.Want[mode]
 					if !ok {
-						t.Fatalf("%s: no golden for mode %s", c.Name, m.name)
+						continue // the normalizer variants skip the long texts
 					}
 					var got Encoding
 					var err error
 					if c.TextPair != nil {
-						got, err = tok.EncodePair(c.Text, *c.TextPair, m.opts)
+						got, err = src.tok.EncodePair(c.Text, *c.TextPair, opts[mode])
 					} else {
-						got, err = tok.Encode(c.Text, m.opts)
+						got, err = src.tok.Encode(c.Text, opts[mode])
 					}
 					checked++
 					if err != nil {
-						t.Errorf("%s/%s: %v", m.name, c.Name, err)
+						t.Errorf("%s/%s: %v", mode, c.Name, err)
 						failed++
 						continue
 					}
@@ -112,10 +136,13 @@ func TestParityWithHF(t *testing.T) {
 						(want.AttentionMask != nil && !reflect.DeepEqual(got.AttentionMask, want.AttentionMask)) {
 						failed++
 						if failed <= 10 {
-							t.Errorf("%s/%s (%q): %s", m.name, c.Name, truncateForLog(c.Text), firstDiff(got, want))
+							t.Errorf("%s/%s (%q): %s", mode, c.Name, truncateForLog(c.Text), firstDiff(got, want))
 						}
 					}
 				}
+			}
+			if checked < len(cases)*len(src.modes)*9/10 {
+				t.Errorf("only %d encodings checked; the goldens lack modes %v", checked, src.modes)
 			}
 			if failed > 0 {
 				t.Errorf("%d of %d encodings differ from HF tokenizers", failed, checked)

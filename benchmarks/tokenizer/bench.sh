@@ -10,13 +10,17 @@ seconds=${2:-2}
 cd ../..
 dir=$(go mod download -json github.com/clems4ever/all-minilm-l6-v2-go | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
 go build -o /tmp/infergate-tokenizer-speed ./benchmarks/tokenizer/speed
-table=$(/tmp/infergate-tokenizer-speed -tokenizer "$dir/all_minilm_l6_v2/tokenizer.json" -rounds "$rounds" -seconds "$seconds")
+notes=$(mktemp)
+trap 'rm -f "$notes"' EXIT
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+table=$(/tmp/infergate-tokenizer-speed -tokenizer "$dir/all_minilm_l6_v2/tokenizer.json" -rounds "$rounds" -seconds "$seconds" 2>"$notes")
+gobench=$(go test -run '^$' -bench 'BenchmarkEncode$|BenchmarkEncodeASCII$|BenchmarkWordPieceLinear' -benchtime 1s ./tokenizer | grep '^Benchmark')
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 cat > benchmarks/tokenizer/RESULTS.md <<MD
 # Tokenizer speed
 
 Measured $(date -u +"%Y-%m-%d %H:%M UTC") on $(nproc) cores ($cpu), shared with
-other work and noisy; $(go version | cut -d' ' -f3), node $(node --version), HF tokenizers 0.23.2
+other work and noisy (load average $load_before when it started); $(go version | cut -d' ' -f3), node $(node --version), HF tokenizers 0.23.2
 (Node binding, RAYON_NUM_THREADS=1), sugarme/tokenizer $(go list -m -f '{{.Version}}' github.com/sugarme/tokenizer).
 
 Command: \`benchmarks/tokenizer/bench.sh $rounds $seconds\` ($rounds interleaved rounds of ${seconds}s per
@@ -28,5 +32,18 @@ Workloads: "English paragraphs" are the paragraphs of /usr/share/common-licenses
 prose); "hard corpus" is every text of corpus.jsonl (mixed scripts, emoji, controls, long words).
 
 $table
+
+$(sed 's/^speed: /Note: /' "$notes")
+
+## Allocation and linear time (Go benchmarks, same run)
+
+\`go test -run '^\$' -bench 'BenchmarkEncode\$|BenchmarkEncodeASCII\$|BenchmarkWordPieceLinear' ./tokenizer\`:
+BenchmarkEncode reuses one Encoding across calls (EncodeTo), so 0 allocs/op means the hot path
+allocates nothing per token; BenchmarkWordPieceLinear tokenizes one word of 1 KiB to 256 KiB with
+a vocabulary that makes greedy longest-match rescan quadratically, and throughput stays flat.
+
+\`\`\`
+$gobench
+\`\`\`
 MD
 cat benchmarks/tokenizer/RESULTS.md

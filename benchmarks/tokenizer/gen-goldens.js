@@ -5,6 +5,11 @@
 //   max512: truncation to 512 (longest_first), no padding
 //   max64:  truncation to 64 (longest_first), no padding
 //   file:   the tokenizer.json as configured (truncation and padding to 128)
+// and, without truncation or padding, for texts under 2,000 characters,
+// three other BertNormalizer settings of the same tokenizer.json:
+//   cased:         lowercase false, strip_accents false
+//   lower_nostrip: lowercase true, strip_accents false
+//   raw:           clean_text, handle_chinese_chars, strip_accents, lowercase all false
 // full, max512 and max64 are computed twice, by the all-MiniLM-L6-v2
 // tokenizer.json and by a tokenizer built from vocab.txt with HF's BERT
 // components, and must agree: that is the reference for loading vocab.txt.
@@ -39,6 +44,18 @@ async function main() {
   for (const t of [jsonTok, vocabTok]) {
     t.disablePadding()
   }
+  const variants = []
+  for (const [mode, opts] of [
+    ['cased', { cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: false }],
+    ['lower_nostrip', { cleanText: true, handleChineseChars: true, stripAccents: false, lowercase: true }],
+    ['raw', { cleanText: false, handleChineseChars: false, stripAccents: false, lowercase: false }],
+  ]) {
+    const t = hf.Tokenizer.fromFile(jsonPath)
+    t.setNormalizer(hf.bertNormalizer(opts))
+    t.disablePadding()
+    t.disableTruncation()
+    variants.push([mode, t])
+  }
   const lines = fs.readFileSync(0, 'utf8').split('\n').filter((l) => l.length > 0)
   const out = []
   for (const line of lines) {
@@ -56,6 +73,9 @@ async function main() {
       g[mode] = JSON.parse(got[0])
     }
     g.file = view(await fileTok.encode(c.text, pair), true)
+    if (c.text.length + (pair || '').length < 2000) {
+      for (const [mode, t] of variants) g[mode] = view(await t.encode(c.text, pair), false)
+    }
     out.push(JSON.stringify(g))
   }
   fs.writeFileSync(1, out.join('\n') + '\n')
