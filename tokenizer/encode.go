@@ -122,7 +122,7 @@ func (t *Tokenizer) encodeSequence(s *scratch, text string, out *seqBuf, limit i
 		s.keep++
 	}
 	s.word, s.start, s.chars = s.word[:0], s.start[:0], 0
-	s.pend = s.pend[:0]
+	s.pend, s.last = s.pend[:0], 0
 	ci := 0 // code point index of text[i]
 	i := 0
 	for i < len(text) && !s.stop {
