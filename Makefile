@@ -37,3 +37,14 @@ proto:
 		--go_out=$(PB_DIR) --go_opt=paths=source_relative \
 		--go-grpc_out=$(PB_DIR) --go-grpc_opt=paths=source_relative \
 		$(PB_DIR)/model_config.proto $(PB_DIR)/grpc_service.proto
+
+# The reference model: dataset from Debian catalogs, training, ONNX export,
+# golden fixtures and model card numbers (deploy/training/recipe.sh, ~20 min).
+model:
+	bash deploy/training/recipe.sh
+
+# A random BERT-base-shaped ONNX model for realistic-compute benchmarks, at
+# deploy/training/work/bert-base/model.onnx (never committed).
+.PHONY: model-base
+model-base:
+	bash deploy/training/recipe.sh base

@@ -1,0 +1,44 @@
+"""Writes the accuracy table of train.py's metrics.json into the model card.
+
+Usage: card.py METRICS README
+
+Replaces what stands between the README's accuracy markers, so the numbers in
+the card are always the ones the last recipe run measured.
+"""
+import json
+import sys
+
+BEGIN, END = "<!-- accuracy:begin -->", "<!-- accuracy:end -->"
+
+
+def table(m):
+    rows = ["| language | all | 3+ words | (n) | 1-2 words | (n) |",
+            "|---|---:|---:|---:|---:|---:|"]
+    for lang, r in m["test"].items():
+        name = "**all**" if lang == "*" else lang
+        rows.append(f"| {name} | {r['all']['accuracy']:.1%} | {r['long']['accuracy']:.1%} | "
+                    f"{r['long']['total']} | {r['short']['accuracy']:.1%} | {r['short']['total']} |")
+    ex = m["examples"]
+    rows.append("")
+    rows.append(f"Held-out test split: {ex['test']} strings (train {ex['train']}, validation "
+                f"{ex['validation']}); {m['epochs']} epochs, {m['steps']} steps, {m['seconds']} s "
+                f"of training on 2 CPU threads.")
+    return "\n".join(rows)
+
+
+def main():
+    metrics, readme = sys.argv[1], sys.argv[2]
+    with open(metrics) as f:
+        m = json.load(f)
+    with open(readme, encoding="utf-8") as f:
+        text = f.read()
+    if BEGIN not in text or END not in text:
+        sys.exit(f"card: {readme} has no {BEGIN} ... {END} markers")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(readme, "w", encoding="utf-8") as f:
+        f.write(head + BEGIN + "\n" + table(m) + "\n" + END + tail)
+
+
+if __name__ == "__main__":
+    main()
