@@ -24,7 +24,6 @@ type wordPiece struct {
 	pops        []pop
 	unk         int32
 	maxChars    int
-	whole       map[string]int32 // the vocabulary: a word that is a token is that token
 }
 
 // pop is one token emitted when following a failure link: its id and how
@@ -129,7 +128,7 @@ func buildWordPiece(vocab map[string]int32, unk string, prefix string, maxChars 
 	b.lookup = nil
 
 	nodes := len(b.token)
-	w := &wordPiece{root: root, sroot: sroot, unk: unkID, maxChars: maxChars, whole: vocab}
+	w := &wordPiece{root: root, sroot: sroot, unk: unkID, maxChars: maxChars}
 	size := 1
 	for size < nodes*2 {
 		size <<= 1
@@ -200,11 +199,6 @@ func (w *wordPiece) popsOf(n int32) []pop {
 func (w *wordPiece) tokenize(word []byte, chars int, dst []pop) ([]pop, bool) {
 	if chars > w.maxChars {
 		return dst, false
-	}
-	// Most words are tokens themselves: one hash lookup instead of a trie
-	// walk, and the same answer (the longest match of the whole word).
-	if id, ok := w.whole[string(word)]; ok {
-		return append(dst, pop{id, int32(len(word))}), true
 	}
 	u := w.root
 	for i := 0; i < len(word); {
