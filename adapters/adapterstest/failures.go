@@ -54,7 +54,7 @@ func (s *suite) testContext(t *testing.T) {
 }
 
 // testDeadlineMidCall grows a batch until a call takes a while, then gives the
-// same call a deadline a quarter as long: it must end early with KindTimeout,
+// same call a deadline a fifth as long: it must end early with KindTimeout,
 // not run to completion.
 func (s *suite) testDeadlineMidCall(t *testing.T) {
 	ctx := context.Background()
@@ -83,25 +83,35 @@ func (s *suite) testDeadlineMidCall(t *testing.T) {
 		}
 	}
 
-	deadline := full / 4
-	dctx, cancel := context.WithTimeout(ctx, deadline)
-	defer cancel()
-	start := time.Now()
-	_, err := s.rt.Infer(dctx, b)
-	elapsed := time.Since(start)
-	t.Logf("batch %d x %d: %v in full, %v with a %v deadline (err %v)", b.Rows, b.Len, full, elapsed, deadline, err)
-	if full < slow/3 {
-		// Too fast to tell an early stop from a finished call: only the kind
-		// of a failure is checked.
-		if err != nil {
-			wantKind(t, "Infer past its deadline", err, adapters.KindTimeout)
+	// A deadline a fifth of the call: the call must end before it would
+	// have finished (by 9/10 of it). Noise on a shared machine can stretch
+	// one call, so a late one gets a second try; a runtime that ignores the
+	// deadline is late both times.
+	deadline, limit := full/5, full*9/10
+	var err error
+	for try := 1; try <= 2; try++ {
+		dctx, cancel := context.WithTimeout(ctx, deadline)
+		start := time.Now()
+		_, err = s.rt.Infer(dctx, b)
+		elapsed := time.Since(start)
+		cancel()
+		t.Logf("batch %d x %d: %v in full, %v with a %v deadline (err %v)", b.Rows, b.Len, full, elapsed, deadline, err)
+		if full < slow/3 {
+			// Too fast to tell an early stop from a finished call: only the
+			// kind of a failure is checked.
+			if err != nil {
+				wantKind(t, "Infer past its deadline", err, adapters.KindTimeout)
+			}
+			return
 		}
-		return
+		if elapsed <= limit || try == 2 {
+			if elapsed > limit {
+				t.Errorf("Infer with a %v deadline returned after %v; want within %v (the full call takes %v)", deadline, elapsed, limit, full)
+			}
+			break
+		}
 	}
 	wantKind(t, "Infer past its deadline", err, adapters.KindTimeout)
-	if limit := deadline + full/2; elapsed > limit {
-		t.Errorf("Infer with a %v deadline returned after %v; want within %v (the full call takes %v)", deadline, elapsed, limit, full)
-	}
 	s.stillServes(t, "a call stopped at its deadline")
 }
 
