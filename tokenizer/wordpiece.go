@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"errors"
+	"slices"
 	"strings"
 )
 
@@ -17,13 +18,18 @@ type wordPiece struct {
 	root, sroot int32
 	rootNext    [256]int32 // dense children of root
 	srootNext   [256]int32 // dense children of sroot
-	edges       edgeTable  // children of every other node
-	fail        []int32    // failure link per node, -1 when none
-	popStart    []int32    // failure pops of a node: pops[popStart[n]:popStart[n]+popLen[n]]
-	popLen      []int32
-	pops        []pop
-	unk         int32
-	maxChars    int
+	// Children of every other node, contiguous and sorted by label: node
+	// n's are childLabel/childNode[childStart[n]:childStart[n+1]]. Nodes are
+	// numbered breadth first, so the shallow, hot ones share cache lines.
+	childStart []int32
+	childLabel []byte
+	childNode  []int32
+	fail       []int32 // failure link per node, -1 when none
+	popStart   []int32 // failure pops of a node: pops[popStart[n]:popStart[n]+popLen[n]]
+	popLen     []int32
+	pops       []pop
+	unk        int32
+	maxChars   int
 }
 
 // pop is one token emitted when following a failure link: its id and how
@@ -33,38 +39,7 @@ type pop struct {
 	len int32
 }
 
-// edgeTable is an open-addressing hash map from (node, byte) to child
-// node; key and value share one word so a lookup touches one cache line.
-type edgeTable struct {
-	slots []uint64 // (node<<8 | byte) + 1 in the high half, child in the low half; 0 is empty
-	mask  uint32
-}
-
-func edgeHash(k uint32) uint32 { return (k * 0x9E3779B1) >> 7 }
-
-func (e *edgeTable) get(node int32, c byte) int32 {
-	k := uint32(node)<<8 | uint32(c) + 1
-	for i := edgeHash(k) & e.mask; ; i = (i + 1) & e.mask {
-		v := e.slots[i]
-		if uint32(v>>32) == k {
-			return int32(uint32(v))
-		}
-		if v == 0 {
-			return -1
-		}
-	}
-}
-
-func (e *edgeTable) put(node int32, c byte, child int32) {
-	k := uint32(node)<<8 | uint32(c) + 1
-	for i := edgeHash(k) & e.mask; ; i = (i + 1) & e.mask {
-		if e.slots[i] == 0 || uint32(e.slots[i]>>32) == k {
-			e.slots[i] = uint64(k)<<32 | uint64(uint32(child))
-			return
-		}
-	}
-}
-
+// next is the trie transition from node on byte c, -1 when there is none.
 func (w *wordPiece) next(node int32, c byte) int32 {
 	switch node {
 	case w.root:
@@ -72,7 +47,27 @@ func (w *wordPiece) next(node int32, c byte) int32 {
 	case w.sroot:
 		return w.srootNext[c]
 	}
-	return w.edges.get(node, c)
+	lo, hi := int(w.childStart[node]), int(w.childStart[node+1])
+	if hi-lo <= 8 {
+		for i := lo; i < hi; i++ {
+			if w.childLabel[i] == c {
+				return w.childNode[i]
+			}
+		}
+		return -1
+	}
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		switch l := w.childLabel[m]; {
+		case l == c:
+			return w.childNode[m]
+		case l < c:
+			lo = m + 1
+		default:
+			hi = m
+		}
+	}
+	return -1
 }
 
 // trieBuilder holds the trie while it is built: children as sibling
@@ -127,62 +122,98 @@ func buildWordPiece(vocab map[string]int32, unk string, prefix string, maxChars 
 	}
 	b.lookup = nil
 
+	// Number the nodes breadth first, both roots first.
 	nodes := len(b.token)
-	w := &wordPiece{root: root, sroot: sroot, unk: unkID, maxChars: maxChars}
-	size := 1
-	for size < nodes*2 {
-		size <<= 1
+	order := make([]int32, 0, nodes) // new -> old
+	order = append(order, root, sroot)
+	for qi := 0; qi < len(order); qi++ {
+		for c := b.first[order[qi]]; c >= 0; c = b.sibling[c] {
+			order = append(order, c)
+		}
 	}
-	w.edges = edgeTable{slots: make([]uint64, size), mask: uint32(size - 1)}
+	renum := make([]int32, nodes) // old -> new
+	for n, old := range order {
+		renum[old] = int32(n)
+	}
+	w := &wordPiece{root: 0, sroot: 1, unk: unkID, maxChars: maxChars}
 	for i := range w.rootNext {
 		w.rootNext[i], w.srootNext[i] = -1, -1
 	}
-	for n := int32(0); n < int32(nodes); n++ {
-		for c := b.first[n]; c >= 0; c = b.sibling[c] {
-			switch n {
-			case root:
-				w.rootNext[b.label[c]] = c
-			case sroot:
-				w.srootNext[b.label[c]] = c
+	w.childStart = make([]int32, nodes+1)
+	w.childLabel = make([]byte, 0, nodes)
+	w.childNode = make([]int32, 0, nodes)
+	token, depth := make([]int32, nodes), make([]int32, nodes)
+	type edge struct {
+		c     byte
+		child int32
+	}
+	var kids []edge
+	for n, old := range order {
+		token[n], depth[n] = b.token[old], b.depth[old]
+		w.childStart[n] = int32(len(w.childNode))
+		kids = kids[:0]
+		for c := b.first[old]; c >= 0; c = b.sibling[c] {
+			kids = append(kids, edge{b.label[c], renum[c]})
+		}
+		slices.SortFunc(kids, func(x, y edge) int { return int(x.c) - int(y.c) })
+		for _, e := range kids {
+			switch int32(n) {
+			case w.root:
+				w.rootNext[e.c] = e.child
+			case w.sroot:
+				w.srootNext[e.c] = e.child
 			default:
-				w.edges.put(n, b.label[c], c)
+				w.childLabel = append(w.childLabel, e.c)
+				w.childNode = append(w.childNode, e.child)
 			}
 		}
 	}
+	w.childStart[nodes] = int32(len(w.childNode))
 
-	// Failure links and pops, breadth first over both tries together: a
-	// failure link always leads to a shallower node, already computed.
+	// Failure links and pops, breadth first (node order) over both tries
+	// together: a failure link always leads to a shallower node, already
+	// computed.
 	w.fail = make([]int32, nodes)
 	w.popStart = make([]int32, nodes)
 	w.popLen = make([]int32, nodes)
-	w.fail[root], w.fail[sroot] = -1, -1
-	queue := make([]int32, 0, nodes)
-	queue = append(queue, root, sroot)
+	w.fail[w.root], w.fail[w.sroot] = -1, -1
 	var tmp []pop
-	for qi := 0; qi < len(queue); qi++ {
-		u := queue[qi]
-		for v := b.first[u]; v >= 0; v = b.sibling[v] {
-			queue = append(queue, v)
-			c := b.label[v]
-			if b.token[v] >= 0 {
-				w.fail[v] = sroot
-				w.popStart[v], w.popLen[v] = int32(len(w.pops)), 1
-				w.pops = append(w.pops, pop{b.token[v], b.depth[v]})
-				continue
+	visit := func(u, v int32, c byte) {
+		if token[v] >= 0 {
+			w.fail[v] = w.sroot
+			w.popStart[v], w.popLen[v] = int32(len(w.pops)), 1
+			w.pops = append(w.pops, pop{token[v], depth[v]})
+			return
+		}
+		z := w.fail[u]
+		tmp = append(tmp[:0], w.popsOf(u)...)
+		for z >= 0 && w.next(z, c) < 0 {
+			tmp = append(tmp, w.popsOf(z)...)
+			z = w.fail[z]
+		}
+		if z < 0 {
+			w.fail[v] = -1
+			return
+		}
+		w.fail[v] = w.next(z, c)
+		w.popStart[v], w.popLen[v] = int32(len(w.pops)), int32(len(tmp))
+		w.pops = append(w.pops, tmp...)
+	}
+	for u := int32(0); u < int32(nodes); u++ {
+		if u == w.root || u == w.sroot {
+			dense := &w.rootNext
+			if u == w.sroot {
+				dense = &w.srootNext
 			}
-			z := w.fail[u]
-			tmp = append(tmp[:0], w.popsOf(u)...)
-			for z >= 0 && w.next(z, c) < 0 {
-				tmp = append(tmp, w.popsOf(z)...)
-				z = w.fail[z]
+			for c, v := range dense {
+				if v >= 0 {
+					visit(u, v, byte(c))
+				}
 			}
-			if z < 0 {
-				w.fail[v] = -1
-				continue
-			}
-			w.fail[v] = w.next(z, c)
-			w.popStart[v], w.popLen[v] = int32(len(w.pops)), int32(len(tmp))
-			w.pops = append(w.pops, tmp...)
+			continue
+		}
+		for i := w.childStart[u]; i < w.childStart[u+1]; i++ {
+			visit(u, w.childNode[i], w.childLabel[i])
 		}
 	}
 	return w, nil
