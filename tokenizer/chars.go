@@ -44,7 +44,9 @@ func (t *charTable) get(r rune) charFlags {
 	return t.data[int(t.index[r>>blockBits])<<blockBits|int(r&(1<<blockBits-1))]
 }
 
-// chars returns the shared immutable table.
+// chars returns the shared table, built on first use and only read after.
+//
+//go:generate bash ../benchmarks/tokenizer/gen-tables.sh
 var chars = sync.OnceValue(buildCharTable)
 
 func isCJK(r rune) bool {
