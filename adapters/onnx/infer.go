@@ -125,11 +125,10 @@ func (r *Runtime) inputTensors(b adapters.Batch) ([]ort.Value, error) {
 			err error
 		)
 		if t.dtype == ort.TensorElementDataTypeInt32 {
-			v, err = int32Tensor(shape, t.std, data)
-		} else {
-			v, err = newTensor(shape, data)
-		}
-		if err != nil {
+			if v, err = int32Tensor(shape, t.std, data); err != nil {
+				return values, err
+			}
+		} else if v, err = newTensor(shape, data); err != nil {
 			return values, adapters.Wrap(adapters.KindInternal, fmt.Errorf("onnx: input %s: %w", t.std, err))
 		}
 		values[i] = v
@@ -137,6 +136,7 @@ func (r *Runtime) inputTensors(b adapters.Batch) ([]ort.Value, error) {
 	return values, nil
 }
 
+// int32Tensor converts an input for a model that takes INT32.
 func int32Tensor(shape ort.Shape, name string, data []int64) (ort.Value, error) {
 	conv := make([]int32, len(data))
 	for i, v := range data {
@@ -145,7 +145,11 @@ func int32Tensor(shape ort.Shape, name string, data []int64) (ort.Value, error) 
 		}
 		conv[i] = int32(v)
 	}
-	return newTensor(shape, conv)
+	t, err := newTensor(shape, conv)
+	if err != nil {
+		return nil, adapters.Wrap(adapters.KindInternal, fmt.Errorf("onnx: input %s: %w", name, err))
+	}
+	return t, nil
 }
 
 // newTensor is ort.NewTensor returning a nil interface (not a nil pointer in

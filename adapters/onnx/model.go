@@ -184,7 +184,7 @@ var versionDir = regexp.MustCompile(`^[0-9]+$`)
 func nameVersion(path string) (name, version string) {
 	abs := absPath(path)
 	dir := filepath.Dir(abs)
-	if v := filepath.Base(dir); versionDir.MatchString(v) {
+	if v := filepath.Base(dir); filepath.Base(abs) == "model.onnx" && versionDir.MatchString(v) {
 		if n := filepath.Base(filepath.Dir(dir)); n != "" && n != "." && n != string(filepath.Separator) {
 			return n, v
 		}

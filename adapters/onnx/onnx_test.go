@@ -162,6 +162,7 @@ func TestNameVersion(t *testing.T) {
 		{"/models/bert/12/model.onnx", "bert", "12"},
 		{"/models/minilm.onnx", "minilm", "1"},
 		{"/models/v1/model.onnx", "model", "1"},
+		{"/tmp/TestX/001/tiny.onnx", "tiny", "1"},
 	}
 	for _, tt := range tests {
 		name, version := nameVersion(tt.give)
