@@ -27,6 +27,10 @@ _EMAIL = re.compile(r"\S+@\S+\.\S+")
 _PATH = re.compile(r"(?<![\w/])~?(/[\w.+-]+)+/?")
 _OPTION = re.compile(r"(?<![\w-])--?[A-Za-z][\w-]*(=\S*)?")
 _IDENT = re.compile(r"\b\w+(\.\w+)+\b|\b[a-z]+[A-Z]\w*\b|\b[A-Z0-9]+_[A-Z0-9_]+\b")
+_CAMEL = re.compile(r"\b[A-Z][a-z]+[A-Z][A-Za-z]*\b")  # product and class names: FileZilla, CamelHttpStream
+_LEADER = re.compile(r"(\s?\.){3,}|…")  # dot leaders of help tables, ellipses
+_BRACKET = re.compile(r"\[[^\]\s]{1,12}\]")  # [X], [on|off]: argument slots
+_BACKSLASH = re.compile(r"\\[A-Za-z]")  # escapes left in the text: \g, \n
 _QUOTES = str.maketrans({c: '"' for c in "“”„‟«»〝〞＂"} | {c: "'" for c in "‘’‚‛‹›`´"})
 _EMPTY_PAIR = re.compile(r"""(["'])[\s.,:;]*\1|\(\s*\)|\[\s*\]""")
 _SPACE = re.compile(r"\s+")
@@ -48,6 +52,10 @@ def clean(text):
     s = _PATH.sub(" ", s)
     s = _OPTION.sub(" ", s)
     s = _IDENT.sub(" ", s)
+    s = _CAMEL.sub(" ", s)
+    s = _LEADER.sub(" ", s)
+    s = _BRACKET.sub(" ", s)
+    s = _BACKSLASH.sub(" ", s)
     s = _ACCEL_PAREN.sub("", s)
     s = _ACCEL.sub("", s)
     s = s.replace("_", " ").replace("\\n", " ").replace("\\t", " ")
