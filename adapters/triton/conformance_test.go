@@ -11,9 +11,9 @@ import (
 )
 
 // The reference model and its golden fixture, computed by torch.
-var (
-	modelPath  = "/tmp/devmodel/model.onnx"  // DEV
-	goldenPath = "/tmp/devmodel/golden.json" // DEV
+const (
+	modelPath  = repoModelDir + "/1/model.onnx"
+	goldenPath = repoModelDir + "/golden.json"
 )
 
 // startReference serves the reference model on ONNX Runtime behind the

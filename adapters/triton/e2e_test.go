@@ -25,9 +25,9 @@ import (
 )
 
 // Files the gateways load, besides modelPath.
-var (
-	vocabPath  = "/tmp/devmodel_vocab1000.txt" // DEV
-	labelsPath = ""                            // DEV
+const (
+	vocabPath  = repoModelDir + "/vocab.txt"
+	labelsPath = repoModelDir + "/labels.txt"
 )
 
 var (
@@ -104,17 +104,21 @@ type backendYAML struct{ name, typ, url string }
 // after 3 failures and tries again after 1 s.
 func gatewayConfig(t testing.TB, backends ...backendYAML) string {
 	t.Helper()
-	var b strings.Builder
-	fmt.Fprintf(&b, "models:\n  - name: langid\n    tokenizer: %s\n", vocabPath)
-	if labelsPath != "" {
-		fmt.Fprintf(&b, "    labels: %s\n", labelsPath)
+	abs := func(p string) string {
+		a, err := filepath.Abs(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a
 	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "models:\n  - name: langid\n    tokenizer: %s\n    labels: %s\n", abs(vocabPath), abs(labelsPath))
 	b.WriteString("    cache: {size: 0}\n")
 	b.WriteString("    breaker: {consecutive_failures: 3, open_timeout: 1s, probe_interval: 200ms}\n")
 	b.WriteString("    backends:\n")
 	for _, be := range backends {
 		if be.typ == "onnx" {
-			fmt.Fprintf(&b, "      - {name: %s, type: onnx, model_path: %s}\n", be.name, modelPath)
+			fmt.Fprintf(&b, "      - {name: %s, type: onnx, model_path: %s}\n", be.name, abs(modelPath))
 		} else {
 			fmt.Fprintf(&b, "      - {name: %s, type: triton, url: %q, model: langid, timeout: 5s}\n", be.name, be.url)
 		}
@@ -244,6 +248,9 @@ func TestGatewayThroughTriton(t *testing.T) {
 	_, _, want, err := classify(ctx, client, a, e2eTexts)
 	if err != nil {
 		t.Fatalf("A: %v", err)
+	}
+	for i, r := range want {
+		t.Logf("A: %q -> %s %.5f", e2eTexts[i], r.Label, r.Score)
 	}
 	for _, tt := range []struct{ name, url string }{
 		{"grpc", "grpc://" + a.grpcAddr},

@@ -38,7 +38,7 @@ func TestHTTPJSONTensors(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := adapters.Batch{Rows: 2, Len: 4,
-		InputIDs:      []int64{101, 759, 208, 102, 101, 202, 102, 0},
+		InputIDs:      []int64{101, 7592, 2088, 102, 101, 2021, 102, 0},
 		AttentionMask: []int64{1, 1, 1, 1, 1, 1, 1, 0},
 		TokenTypeIDs:  make([]int64, 8)}
 	var got [2]map[string]outTensor
