@@ -134,6 +134,9 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 			return nil, fmt.Errorf("tokenizer.json: unsupported padding.direction %q", p.Direction)
 		}
 	}
+	if cfg.trunc != nil && cfg.trunc.maxLen < countSpecial(cfg.single) {
+		return nil, fmt.Errorf("tokenizer.json: truncation.max_length %d is shorter than the %d special tokens", cfg.trunc.maxLen, countSpecial(cfg.single))
+	}
 	t, err := build(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("tokenizer.json: %w", err)

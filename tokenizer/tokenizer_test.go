@@ -240,6 +240,10 @@ func TestLoadErrors(t *testing.T) {
 		}, "added_tokens[0]"},
 		{"unk missing", func(m map[string]any) { m["model"].(map[string]any)["unk_token"] = "<unk>" }, "unk_token <unk>"},
 		{"padding strategy", func(m map[string]any) { m["padding"].(map[string]any)["strategy"] = "Sometimes" }, "padding.strategy"},
+		{"truncation below specials", func(m map[string]any) { m["truncation"].(map[string]any)["max_length"] = 1 }, "truncation.max_length 1"},
+		{"template names an unknown special", func(m map[string]any) {
+			delete(m["post_processor"].(map[string]any)["special_tokens"].(map[string]any), "[SEP]")
+		}, `special token "[SEP]"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -257,6 +261,11 @@ func TestLoadErrors(t *testing.T) {
 	}
 	if _, err := Parse([]byte("{not json")); err == nil {
 		t.Error("Parse(broken json) succeeded")
+	}
+	for _, vocab := range []string{"[CLS]\n[SEP]\na\n", "[UNK]\n[SEP]\na\n"} {
+		if _, err := Parse([]byte(vocab)); err == nil {
+			t.Errorf("Parse(vocab.txt %q) succeeded; want an error naming the missing token", vocab)
+		}
 	}
 }
 
