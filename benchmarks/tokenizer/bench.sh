@@ -30,6 +30,9 @@ tokens; load time is excluded. "vs HF (best)" divides by the faster of HF's two 
 called: one awaited \`encode()\` per text, or one \`encodeBatch()\` per pass on one Rayon thread.
 Workloads: "English paragraphs" are the paragraphs of /usr/share/common-licenses (plain English
 prose); "hard corpus" is every text of corpus.jsonl (mixed scripts, emoji, controls, long words).
+The EncodeBatch row spreads the texts over GOMAXPROCS workers; on a 2-core machine whose load
+average stays above 2 from other work, the second core is rarely free, so that row measures
+contention, not scaling: read the single-threaded rows for the comparison.
 
 $table
 
