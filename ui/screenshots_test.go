@@ -17,22 +17,34 @@ import (
 
 // Takes the README's screenshots at 1280 px wide: into a temporary folder on
 // every run (so the path stays tested), into ui/screenshots with
-// -update-screenshots (after more traffic, so the charts have a history).
+// -update-screenshots, after a minute of traffic and with a load test started
+// from the page running, so the charts have a history to show.
 func TestScreenshots(t *testing.T) {
 	dir := t.TempDir()
-	if *updateScreenshots {
-		dir = "screenshots"
-	}
 	traffic := 3 * time.Second
 	if *updateScreenshots {
-		traffic = 40 * time.Second
+		dir, traffic = "screenshots", 60*time.Second
 	}
 
 	ctx := tab(t, 1280, 900, "#live")
 	waitFor(t, ctx, "the first stats sample", `document.getElementById("chart-rps").dataset.last !== undefined`)
-	waves(t, traffic)
+	done := make(chan struct{})
+	go func() { defer close(done); waves(t, traffic) }()
+	if *updateScreenshots {
+		time.Sleep(traffic - 30*time.Second)
+		must(t, chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.ID("lt-duration"), "30"),
+			chromedp.SetValue(chromedp.ID("lt-concurrency"), "4"),
+			chromedp.SetValue(chromedp.ID("lt-distinct"), "70"),
+			chromedp.Click(chromedp.ID("lt-start")),
+		))
+		time.Sleep(24 * time.Second) // shot while the run is going, with its progress
+	} else {
+		<-done
+	}
 	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.peak) > 0`)
 	shoot(t, ctx, filepath.Join(dir, "live.png"), false)
+	<-done
 
 	ctx = tab(t, 1280, 900, "")
 	waitFor(t, ctx, "the model list", `document.querySelector("#model option[value=langid]") !== null`)
