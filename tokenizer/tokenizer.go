@@ -4,7 +4,16 @@
 //
 // It loads a vocab.txt (bert-base-uncased conventions) or an HF
 // tokenizer.json with a BertNormalizer, a BertPreTokenizer, a WordPiece
-// model and a TemplateProcessing or BertProcessing post-processor.
+// model and a TemplateProcessing or BertProcessing post-processor; any other
+// component is rejected at load with an error naming it.
+//
+// One pass over the text does added-token matching, normalisation,
+// pre-tokenisation and WordPiece (LinMaxMatch: a trie with failure links,
+// no rescanning). A Tokenizer is immutable and safe for concurrent use;
+// EncodeTo reuses the caller's Encoding so steady-state encoding allocates
+// nothing. Parity with HF tokenizers 0.23.2 is tested against committed
+// goldens (benchmarks/tokenizer), including HF's quirks: its pinned Unicode
+// tables, NFD alignments, and longest_first word caps for pairs.
 //
 // Input must be valid UTF-8: invalid input is rejected with an error that
 // wraps ErrInvalidUTF8 (HF's bindings only ever see valid strings, so there
