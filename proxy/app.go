@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"mime"
+	"os"
 	"path"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -24,19 +26,21 @@ import (
 	"github.com/infergate/infergate/ui"
 )
 
-// NewLogger builds the zap logger the config describes.
-func NewLogger(c config.Log) (*zap.Logger, error) {
+// NewLogger builds the zap logger the config describes, writing to stderr
+// through a buffer flushed every second, so the access log costs no write
+// system call per request. Call stop before exiting to flush it.
+func NewLogger(c config.Log) (log *zap.Logger, stop func(), err error) {
 	level, err := zapcore.ParseLevel(c.Level)
 	if err != nil {
-		return nil, fmt.Errorf("log.level: %w", err)
+		return nil, nil, fmt.Errorf("log.level: %w", err)
 	}
-	zc := zap.NewProductionConfig()
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
 	if c.Format == "console" {
-		zc = zap.NewDevelopmentConfig()
+		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
 	}
-	zc.Level = zap.NewAtomicLevelAt(level)
-	zc.Sampling = nil
-	return zc.Build()
+	ws := &zapcore.BufferedWriteSyncer{WS: zapcore.Lock(os.Stderr), Size: 256 << 10, FlushInterval: time.Second}
+	log = zap.New(zapcore.NewCore(enc, ws, level), zap.AddCaller(), zap.ErrorOutput(zapcore.Lock(os.Stderr)))
+	return log, func() { _ = ws.Stop() }, nil
 }
 
 // Locals keys set by handlers for the access log and metrics.
@@ -114,7 +118,7 @@ func (s *Server) middleware(c *fiber.Ctx) (err error) {
 	start := time.Now()
 	rid := c.Get(fiber.HeaderXRequestID)
 	if !validRequestID(rid) {
-		rid = newRequestID()
+		rid = s.ids.next()
 	} else {
 		rid = strings.Clone(rid)
 	}
@@ -164,8 +168,7 @@ func (s *Server) observe(c *fiber.Ctx, rid string, start time.Time) {
 	route := routeLabel(c)
 	model, _ := c.Locals(localModel).(string)
 	code := strconv.Itoa(status)
-	s.metrics.requests.WithLabelValues(route, model, code).Inc()
-	s.metrics.duration.WithLabelValues(route, model, "total").Observe(d.Seconds())
+	s.metrics.request(route, model, code, d)
 	if c.Locals(localInfer) != nil || strings.HasSuffix(route, "/infer") {
 		s.window.request(d, status >= 400)
 	}
@@ -190,7 +193,7 @@ func (s *Server) observe(c *fiber.Ctx, rid string, start time.Time) {
 func (s *Server) writeError(c *fiber.Ctx, err error) error {
 	ae := toAPIError(err)
 	if c.Locals(localRequestID) == nil { // fasthttp refused the request before the middleware
-		c.Set(fiber.HeaderXRequestID, newRequestID())
+		c.Set(fiber.HeaderXRequestID, s.ids.next())
 	}
 	if ae.Code == "route_not_found" {
 		ae.Message = "no route " + c.Method() + " " + c.Path()
@@ -217,10 +220,21 @@ func validRequestID(id string) bool {
 	return true
 }
 
-func newRequestID() string {
-	var b [16]byte
+// requestIDs makes request ids: a random prefix per process and a counter,
+// unique without a system call per request.
+type requestIDs struct {
+	prefix string
+	n      atomic.Uint64
+}
+
+func newRequestIDs() *requestIDs {
+	var b [8]byte
 	_, _ = rand.Read(b[:])
-	return hex.EncodeToString(b[:])
+	return &requestIDs{prefix: hex.EncodeToString(b[:]) + "-"}
+}
+
+func (r *requestIDs) next() string {
+	return r.prefix + strconv.FormatUint(r.n.Add(1), 16)
 }
 
 // msString formats a duration in milliseconds with microsecond precision,

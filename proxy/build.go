@@ -94,7 +94,7 @@ func (s *Server) buildPipeline(ctx context.Context, mc config.Model) (*pipeline,
 		OpenTimeout:         mc.Breaker.OpenTimeout.D(),
 		ProbeInterval:       mc.Breaker.ProbeInterval.D(),
 		Observer:            obs,
-		Logger:              s.log.With(zap.String("model", mc.Name)),
+		Logger:              s.log, // the pool names the model itself
 	})
 	p := &pipeline{
 		name:      mc.Name,

@@ -142,7 +142,7 @@ func (h *fakeHandle) Close() error {
 }
 
 // fakeLabels writes n labels l0..l{n-1} and returns the file.
-func fakeLabels(t *testing.T, n int) string {
+func fakeLabels(t testing.TB, n int) string {
 	t.Helper()
 	var b strings.Builder
 	for i := 0; i < n; i++ {
@@ -156,7 +156,7 @@ func fakeLabels(t *testing.T, n int) string {
 }
 
 // fakeConfig serves one model "m" on the given fake replicas (by name).
-func fakeConfig(t *testing.T, classes int, replicas ...string) config.Config {
+func fakeConfig(t testing.TB, classes int, replicas ...string) config.Config {
 	t.Helper()
 	cfg := config.Default()
 	cfg.Server.HTTPAddr = "127.0.0.1:0"
@@ -194,7 +194,7 @@ type gateway struct {
 	done   chan error
 }
 
-func startGateway(t *testing.T, cfg config.Config, rts map[string]proxy.RuntimeFactory, opts ...func(*proxy.Options)) *gateway {
+func startGateway(t testing.TB, cfg config.Config, rts map[string]proxy.RuntimeFactory, opts ...func(*proxy.Options)) *gateway {
 	t.Helper()
 	o := proxy.Options{Runtimes: rts, Logger: zap.NewNop()}
 	for _, f := range opts {
@@ -234,7 +234,7 @@ type reply struct {
 	Body   []byte
 }
 
-func (r reply) decode(t *testing.T, v any) {
+func (r reply) decode(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Body, v); err != nil {
 		t.Fatalf("decode %s: %v", r.Body, err)

@@ -90,12 +90,8 @@ func decodeBody(c *fiber.Ctx, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("empty_body", "the request body is empty; send a JSON object")
 	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(v); err != nil {
-		return badJSON(err)
-	}
-	if dec.More() {
-		return badRequest("invalid_json", "the body has data after its JSON object")
+	if err := json.Unmarshal(body, v); err != nil {
+		return badJSON(err) // trailing data is a syntax error too
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,6 +29,32 @@ type metrics struct {
 	inFlight     *prometheus.GaugeVec     // model, replica
 	reloads      *prometheus.CounterVec   // result
 	rateLimited  prometheus.Counter
+
+	// perRequest caches the series of each route, model and code, so the
+	// hot path skips hashing label values.
+	perRequest sync.Map // requestLabels -> requestSeries
+}
+
+type requestLabels struct{ route, model, code string }
+
+type requestSeries struct {
+	count prometheus.Counter
+	total prometheus.Observer
+}
+
+// request counts one answered request and its total duration.
+func (m *metrics) request(route, model, code string, d time.Duration) {
+	k := requestLabels{route, model, code}
+	v, ok := m.perRequest.Load(k)
+	if !ok {
+		v, _ = m.perRequest.LoadOrStore(k, requestSeries{
+			count: m.requests.WithLabelValues(route, model, code),
+			total: m.duration.WithLabelValues(route, model, "total"),
+		})
+	}
+	rs := v.(requestSeries)
+	rs.count.Inc()
+	rs.total.Observe(d.Seconds())
 }
 
 // latencyBuckets span 0.1ms to 10s: a cache hit to a long timeout.

@@ -1,10 +1,11 @@
 package proxy
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
+	"slices"
 )
 
 // labelScore is one class and its probability (or raw logit).
@@ -43,7 +44,7 @@ func ranked(scores []float32, labels []string) []labelScore {
 	for i, s := range scores {
 		out[i] = labelScore{Label: labelOf(labels, i), Score: s}
 	}
-	sort.SliceStable(out, func(a, b int) bool { return out[a].Score > out[b].Score })
+	slices.SortStableFunc(out, func(a, b labelScore) int { return cmp.Compare(b.Score, a.Score) })
 	return out
 }
 

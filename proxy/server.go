@@ -41,10 +41,12 @@ type Options struct {
 type Server struct {
 	opts    Options
 	log     *zap.Logger
+	stopLog func() // flushes a logger New built itself
 	app     *fiber.App
 	grpc    *grpc.Server
 	metrics *metrics
 	window  *window
+	ids     *requestIDs
 	redis   *cache.Redis // nil without L2
 	keys    atomic.Pointer[keySet]
 	limit   atomic.Pointer[limiter]
@@ -67,21 +69,24 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	log := opts.Logger
+	log, stopLog := opts.Logger, func() {}
 	if log == nil {
 		var err error
-		if log, err = NewLogger(cfg.Log); err != nil {
+		if log, stopLog, err = NewLogger(cfg.Log); err != nil {
 			return nil, err
 		}
 	}
 	s := &Server{
-		opts:   opts,
-		log:    log,
-		window: newWindow(time.Now),
-		caches: map[cacheSlot]*cache.Cache{},
+		opts:    opts,
+		log:     log,
+		stopLog: stopLog,
+		window:  newWindow(time.Now),
+		ids:     newRequestIDs(),
+		caches:  map[cacheSlot]*cache.Cache{},
 	}
 	keys, err := loadKeys(cfg.Server.APIKeysFile)
 	if err != nil {
+		stopLog()
 		return nil, err
 	}
 	s.keys.Store(keys)
@@ -96,6 +101,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 	g, err := s.build(ctx, cfg)
 	if err != nil {
 		s.closeRedis()
+		stopLog()
 		return nil, err
 	}
 	s.gen = g
@@ -208,6 +214,7 @@ func (s *Server) Close(ctx context.Context) error {
 	g.refs.Wait()
 	err := g.close(ctx)
 	s.closeRedis()
+	s.stopLog()
 	return err
 }
 

@@ -66,11 +66,11 @@ func serve(ctx context.Context, src config.Source) error {
 	if err != nil {
 		return err
 	}
-	log, err := proxy.NewLogger(cfg.Log)
+	log, stopLog, err := proxy.NewLogger(cfg.Log)
 	if err != nil {
 		return err
 	}
-	defer func() { _ = log.Sync() }()
+	defer stopLog()
 	srv, err := proxy.New(ctx, cfg, proxy.Options{
 		Runtimes: runtimes(),
 		Logger:   log,
