@@ -109,6 +109,9 @@ func shoot(t *testing.T, ctx context.Context, path string, full bool) {
 	if w := img.Bounds().Dx(); w != 1280 {
 		t.Errorf("screenshot %s is %d px wide; want 1280", path, w)
 	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(path, buf, 0o644); err != nil {
 		t.Fatal(err)
 	}
