@@ -173,12 +173,18 @@ func (s *suite) testClose(t *testing.T) {
 		rt := s.newRuntime(t)
 		b := batchOf(s.golden.Cases[:1], 0)
 		var (
-			wg sync.WaitGroup
-			ok atomic.Int64
+			wg     sync.WaitGroup
+			ok     atomic.Int64
+			closed atomic.Bool
 		)
 		for w := range 4 {
 			wg.Go(func() {
-				for range 100000 {
+				// Calls until one fails; a call that starts after Close
+				// returned may not succeed, so a worker gets a few.
+				for afterClose := 0; afterClose < 3; {
+					if closed.Load() {
+						afterClose++
+					}
 					_, err := rt.Infer(context.Background(), b)
 					if err == nil {
 						ok.Add(1)
@@ -196,6 +202,7 @@ func (s *suite) testClose(t *testing.T) {
 		if err := rt.Close(); err != nil {
 			t.Errorf("Close() = %v", err)
 		}
+		closed.Store(true)
 		wg.Wait()
 
 		ctx := context.Background()
