@@ -6,16 +6,8 @@ import (
 	"slices"
 	"testing"
 
-	"go.uber.org/goleak"
-
 	"github.com/infergate/infergate/adapters"
 )
-
-// TestMain fails the package if a test leaves a goroutine behind.
-// fasthttp's process-wide date ticker (the in-process frontend) is by design.
-func TestMain(m *testing.M) {
-	goleak.VerifyTestMain(m, goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1"))
-}
 
 // TestHTTPJSONTensors sends the same batch with JSON tensors, as the adapter
 // does for servers without the binary extension, and with binary ones: the
