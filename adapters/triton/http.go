@@ -97,7 +97,13 @@ func statusError(resp *http.Response, body []byte) error {
 	if len(msg) > 512 {
 		msg = msg[:512] + "..."
 	}
-	return adapters.Errorf(httpKind(resp.StatusCode), "HTTP %d: %s", resp.StatusCode, msg)
+	kind := httpKind(resp.StatusCode)
+	if resp.StatusCode == http.StatusBadRequest && strings.Contains(msg, "unknown model") {
+		// Triton's HTTP frontend answers 400 "Request for unknown model"
+		// when the model is not loaded there: another replica may have it.
+		kind = adapters.KindUnavailable
+	}
+	return adapters.Errorf(kind, "HTTP %d: %s", resp.StatusCode, msg)
 }
 
 // probe answers a health endpoint: 200 is true, another 4xx false.

@@ -2,6 +2,7 @@ package triton
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"net"
 	"net/http"
@@ -257,17 +258,21 @@ func TestNewErrors(t *testing.T) {
 func TestHTTPStatusKinds(t *testing.T) {
 	tests := []struct {
 		status int
+		msg    string
 		want   adapters.Kind
 	}{
-		{400, adapters.KindBadInput}, {413, adapters.KindBadInput}, {404, adapters.KindUnavailable},
-		{429, adapters.KindUnavailable}, {502, adapters.KindUnavailable}, {503, adapters.KindUnavailable},
-		{504, adapters.KindTimeout}, {500, adapters.KindInternal},
+		{400, "said the server", adapters.KindBadInput},
+		{400, "Request for unknown model: 'langid' is not found, said the server", adapters.KindUnavailable},
+		{413, "said the server", adapters.KindBadInput}, {404, "said the server", adapters.KindUnavailable},
+		{429, "said the server", adapters.KindUnavailable}, {502, "said the server", adapters.KindUnavailable},
+		{503, "said the server", adapters.KindUnavailable}, {504, "said the server", adapters.KindTimeout},
+		{500, "said the server", adapters.KindInternal},
 	}
 	for _, tt := range tests {
 		t.Run(http.StatusText(tt.status), func(t *testing.T) {
 			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.WriteHeader(tt.status)
-				_, _ = w.Write([]byte(`{"error":"said the server"}`))
+				_ = json.NewEncoder(w).Encode(map[string]string{"error": tt.msg})
 			}))
 			defer srv.Close()
 			u, _ := url.Parse(srv.URL)
