@@ -28,6 +28,8 @@ func TestScreenshots(t *testing.T) {
 
 	ctx := tab(t, 1280, 900, "#live")
 	waitFor(t, ctx, "the first stats sample", `document.getElementById("chart-rps").dataset.last !== undefined`)
+	// The last minute: the gateway started moments ago, so older is empty.
+	must(t, chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("window"), "60")))
 	done := make(chan struct{})
 	go func() { defer close(done); waves(t, traffic) }()
 	if *updateScreenshots {
@@ -43,19 +45,19 @@ func TestScreenshots(t *testing.T) {
 		<-done
 	}
 	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.peak) > 0`)
-	shoot(t, ctx, filepath.Join(dir, "live.png"), false)
+	shoot(t, ctx, filepath.Join(dir, "live.png"))
 	<-done
 
 	ctx = tab(t, 1280, 900, "")
 	waitFor(t, ctx, "the model list", `document.querySelector("#model option[value=langid]") !== null`)
 	must(t, chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.ID("inputs"), "Impossible d'ouvrir le fichier : aucun espace disponible sur le périphérique.\nDie Datei konnte nicht gespeichert werden.\nNo se encontró el paquete solicitado: zxqvw."),
+		chromedp.SetValue(chromedp.ID("inputs"), "Impossible d'ouvrir le fichier de configuration : permission refusée.\nDie Datei konnte nicht gespeichert werden.\nNie można otworzyć pliku, ponieważ nie istnieje."),
 		chromedp.Click(chromedp.ID("classify-btn")),
 	))
 	waitFor(t, ctx, "three results", `document.querySelectorAll("#results li.result").length === 3`)
 	must(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("sim-btn"))))
 	waitFor(t, ctx, "the similarity", `document.getElementById("sim-value") !== null`)
-	shoot(t, ctx, filepath.Join(dir, "playground.png"), true)
+	shoot(t, ctx, filepath.Join(dir, "playground.png"))
 }
 
 // waves sends classify traffic for d in rising and falling waves of
@@ -88,19 +90,11 @@ func waves(t *testing.T, d time.Duration) {
 	wg.Wait()
 }
 
-// shoot saves a screenshot (the whole page when full) and checks it is a
-// PNG 1280 px wide.
-func shoot(t *testing.T, ctx context.Context, path string, full bool) {
+// shoot saves a screenshot of the whole page and checks it is a PNG 1280 px
+// wide.
+func shoot(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	var (
-		buf []byte
-		err error
-	)
-	if full {
-		buf, err = chromedp.Run(ctx, chromedp.FullScreenshot(100))
-	} else {
-		buf, err = chromedp.Run(ctx, chromedp.CaptureScreenshot())
-	}
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100)) // quality 100: PNG
 	must(t, err)
 	img, err := png.Decode(bytes.NewReader(buf))
 	if err != nil {

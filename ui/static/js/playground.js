@@ -164,7 +164,7 @@ function renderTiming(t) {
   const known = parts.reduce((s, p) => s + (p[1] || 0), 0);
   const total = t.total ?? (known || null);
   const other = total != null ? Math.max(0, total - known) : null;
-  if (other != null) parts.push(["other", other, "--t-other"]);
+  if (other >= 0.005) parts.push(["other", other, "--t-other"]);
   const bar = $("timing-bar");
   bar.replaceChildren(...parts.filter((p) => p[1] > 0 && total > 0).map((p) =>
     el("span", { title: `${p[0]} ${ms(p[1])}`, style: { width: `${(p[1] / total) * 100}%`, background: `var(${p[2]})` } })));
