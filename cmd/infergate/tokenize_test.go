@@ -55,3 +55,38 @@ func TestTokenizeStream(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenizeCommand(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    string
+		wantErr string
+	}{
+		{"max-len flag", []string{"--tokenizer", "../../deploy/model_repository/langid/vocab.txt", "--max-len", "3"},
+			`{"ids":[101,2028,102],"type_ids":[0,0,0],"tokens":["[CLS]","one","[SEP]"],"offsets":[[0,0],[0,3],[0,0]]}` + "\n", ""},
+		{"bad max-len", []string{"--tokenizer", "../../deploy/model_repository/langid/vocab.txt", "--max-len", "1"}, "", "flags"},
+		{"missing tokenizer flag", nil, "", "tokenizer"},
+		{"missing file", []string{"--tokenizer", "nope/vocab.txt"}, "", "nope/vocab.txt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := newTokenizeCmd()
+			var out bytes.Buffer
+			cmd.SetArgs(tt.args)
+			cmd.SetIn(strings.NewReader(`{"text":"one two"}` + "\n"))
+			cmd.SetOut(&out)
+			cmd.SetErr(&bytes.Buffer{})
+			err := cmd.Execute()
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("tokenize %v: error = %v; want one mentioning %q", tt.args, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || out.String() != tt.want {
+				t.Errorf("tokenize %v = %q, %v; want %q", tt.args, out.String(), err, tt.want)
+			}
+		})
+	}
+}
