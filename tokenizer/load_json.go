@@ -54,7 +54,10 @@ func parseJSON(data []byte) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("tokenizer.json: %w", err)
 	}
-	cfg := config{vocab: f.Model.Vocab, unk: f.Model.UnkToken, prefix: "##", maxChars: 100}
+	cfg := config{vocab: f.Model.Vocab, unk: f.Model.UnkToken, prefix: "##", maxChars: 100} // HF's WordPiece defaults
+	if cfg.unk == "" {
+		cfg.unk = "[UNK]"
+	}
 	if f.Model.Type != "WordPiece" {
 		return nil, fmt.Errorf("tokenizer.json: unsupported model type %q (only WordPiece)", f.Model.Type)
 	}
