@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"os"
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -160,18 +161,14 @@ func truncateForLog(s string) string {
 }
 
 func firstDiff(got Encoding, want goldenEncoding) string {
-	n := min(len(got.IDs), len(want.IDs))
-	for i := 0; i < n; i++ {
+	for i := range min(len(got.IDs), len(want.IDs)) {
 		if got.IDs[i] != want.IDs[i] || got.TypeIDs[i] != want.TypeIDs[i] || got.Offsets[i] != want.Offsets[i] {
-			return "token " + itoa(i) + ": got id " + itoa(int(got.IDs[i])) + " (" + got.Tokens[i] + ") type " + itoa(int(got.TypeIDs[i])) +
-				" offsets " + itoa(got.Offsets[i][0]) + "-" + itoa(got.Offsets[i][1]) + "; want id " + itoa(int(want.IDs[i])) +
-				" type " + itoa(int(want.TypeIDs[i])) + " offsets " + itoa(want.Offsets[i][0]) + "-" + itoa(want.Offsets[i][1])
+			return fmt.Sprintf("token %d: got id %d (%s) type %d offsets %v; want id %d type %d offsets %v",
+				i, got.IDs[i], got.Tokens[i], got.TypeIDs[i], got.Offsets[i], want.IDs[i], want.TypeIDs[i], want.Offsets[i])
 		}
 	}
 	if len(got.IDs) != len(want.IDs) {
-		return "length " + itoa(len(got.IDs)) + "; want " + itoa(len(want.IDs))
+		return fmt.Sprintf("length %d; want %d", len(got.IDs), len(want.IDs))
 	}
 	return "attention mask differs"
 }
-
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }

@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -92,7 +93,7 @@ func BenchmarkWordPieceLinear(b *testing.B) {
 	}
 	for _, n := range []int{1 << 10, 1 << 14, 1 << 18} {
 		word := []byte(strings.Repeat("a", n))
-		b.Run(itoa(n)+"B", func(b *testing.B) {
+		b.Run(fmt.Sprintf("%dB", n), func(b *testing.B) {
 			b.SetBytes(int64(n))
 			var dst []pop
 			for i := 0; i < b.N; i++ {
