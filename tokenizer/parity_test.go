@@ -3,8 +3,8 @@ package tokenizer
 import (
 	"bufio"
 	"encoding/json"
-	"os"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 )
