@@ -113,15 +113,18 @@ export class LineChart {
     g.lineWidth = 1;
     g.textAlign = "right";
     g.textBaseline = "middle";
-    for (let i = 0; i <= 4; i++) {
-      const v = (top * i) / 4;
+    const n = this.opts.max != null ? 4 : divisions(top);
+    for (let i = 0; i <= n; i++) {
+      const v = (top * i) / n;
       const yy = Math.round(y(v)) + 0.5;
       g.beginPath(); g.moveTo(PAD.left, yy); g.lineTo(w - PAD.right, yy); g.stroke();
       g.fillText(this.opts.format(v, true), PAD.left - 6, yy);
     }
     g.textAlign = "center";
     g.textBaseline = "top";
-    const step = span <= 60 ? 10 : span <= 180 ? 30 : span <= 300 ? 60 : 180;
+    // Time labels at least ~48 px apart, on round seconds.
+    const pxPerSec = plotW / span;
+    const step = [5, 10, 15, 30, 60, 120, 180, 300, 600].find((s) => s * pxPerSec >= 48) || 900;
     for (let s = 0; s <= span; s += step) {
       const xx = x(tEnd - s * 1000);
       g.fillText(s === 0 ? "now" : `-${s >= 60 && s % 60 === 0 ? `${s / 60}m` : `${s}s`}`, Math.min(Math.max(xx, PAD.left + 10), w - PAD.right - 12), h - PAD.bottom + 5);
@@ -152,10 +155,22 @@ export class LineChart {
   }
 }
 
-/** niceCeil rounds up to 1, 2 or 5 times a power of ten (and at least 1e-9). */
+/** divisions splits an axis from 0 to a niceCeil top into round steps. */
+export function divisions(top) {
+  const m = Number((top / Math.pow(10, Math.floor(Math.log10(top)))).toPrecision(3));
+  return { 1: 5, 1.5: 3, 2: 4, 2.5: 5, 3: 3, 4: 4, 5: 5, 6: 3, 8: 4 }[m] || 4;
+}
+
+/**
+ * niceCeil rounds up to a round axis top (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8
+ * times a power of ten) so the lines use most of the height; 1 when v <= 0.
+ */
 export function niceCeil(v) {
   if (!(v > 0)) return 1;
   const p = Math.pow(10, Math.floor(Math.log10(v)));
-  for (const m of [1, 2, 5, 10]) if (v <= m * p) return m * p;
+  for (const m of [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+    const top = Number((m * p).toPrecision(12)); // 0.1 * 3 is not 0.3
+    if (v <= top) return top;
+  }
   return 10 * p;
 }
