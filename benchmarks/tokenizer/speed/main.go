@@ -248,12 +248,11 @@ func buildArms(cfg config, w workload) ([]arm, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, mode := range []string{"encode", "encodeBatch"} {
-		m := map[string]string{"encode": "encode", "encodeBatch": "batch"}[mode]
+	for _, m := range []struct{ name, mode string }{{"encode", "encode"}, {"encodeBatch", "batch"}} {
 		arms = append(arms, arm{
-			name:   "HF tokenizers " + mode,
+			name:   "HF tokenizers " + m.name,
 			tokens: hf.tokens,
-			pass:   func(d time.Duration) (int, time.Duration, error) { return hf.run(m, d) },
+			pass:   func(d time.Duration) (int, time.Duration, error) { return hf.run(m.mode, d) },
 		})
 	}
 	arms[len(arms)-1].close = hf.close
