@@ -248,6 +248,10 @@ func buildArms(cfg config, w workload) ([]arm, error) {
 	if err != nil {
 		return nil, err
 	}
+	if hf.tokens != oursTokens {
+		hf.close()
+		return nil, fmt.Errorf("%s: HF produced %d tokens, this tokenizer %d: not the same work", w.name, hf.tokens, oursTokens)
+	}
 	for _, m := range []struct{ name, mode string }{{"encode", "encode"}, {"encodeBatch", "batch"}} {
 		arms = append(arms, arm{
 			name:   "HF tokenizers " + m.name,
