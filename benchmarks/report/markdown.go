@@ -18,6 +18,9 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 	fmt.Fprintf(&b, "- Machine: %s\n", r.Machine)
 	fmt.Fprintf(&b, "- Date: %s\n", r.Date.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(&b, "- Command: `%s`\n", r.Command)
+	if r.Revision != "" {
+		fmt.Fprintf(&b, "- Revision: %s\n", r.Revision)
+	}
 	runs := 0
 	for _, c := range r.Cases {
 		runs = max(runs, len(c.Runs))

@@ -131,6 +131,8 @@ type Report struct {
 	Machine     string    `json:"machine"`
 	Date        time.Time `json:"date"`
 	Command     string    `json:"command"`
+	// Revision is the source the measured binaries were built from.
+	Revision string `json:"revision,omitempty"`
 	Cases       []Case    `json:"cases"`
 	Ratios      []Ratio   `json:"ratios,omitempty"`
 	Notes       []string  `json:"notes,omitempty"`

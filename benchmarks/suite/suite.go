@@ -19,6 +19,8 @@ type Options struct {
 	Bin string
 	// Command is the command line recorded in the results.
 	Command string
+	// Revision names the source measured (e.g. a git commit).
+	Revision string
 	// Runs overrides every scenario's run count when > 0 (quick checks).
 	Runs int
 	// Scale multiplies load durations (e.g. 0.2 for a smoke run); 0 means 1.
@@ -75,7 +77,7 @@ func Run(ctx context.Context, s *Scenario, opts Options) (report.Report, error) 
 	defer r.client.CloseIdleConnections()
 
 	rep := report.Report{Name: s.Name, Title: s.Title, Description: s.Description, Machine: report.Machine(),
-		Date: time.Now().UTC(), Command: opts.Command, Notes: append([]string(nil), s.Notes...)}
+		Date: time.Now().UTC(), Command: opts.Command, Revision: opts.Revision, Notes: append([]string(nil), s.Notes...)}
 	startLoad := report.LoadAvg()
 	// Phase 1: closed loops, fixed rates and runtime arms, arms interleaved
 	// within each round.

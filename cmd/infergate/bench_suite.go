@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 
@@ -34,7 +35,7 @@ func newBenchSuiteCmd() *cobra.Command {
 				return err
 			}
 			opts := suite.Options{Bin: bin, Runs: runs, Scale: scale, OpenRuntime: openRuntime, Log: cmd.ErrOrStderr(),
-				Command: "infergate " + strings.Join(os.Args[1:], " ")}
+				Command: "infergate " + strings.Join(os.Args[1:], " "), Revision: gitRevision(cmd.Context())}
 			if f, ok := cmd.OutOrStdout().(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 				opts.Progress = f
 			}
@@ -75,6 +76,20 @@ func newBenchSuiteCmd() *cobra.Command {
 	cmd.Flags().IntVar(&runs, "runs", 0, "override each scenario's run count (0: as written)")
 	cmd.Flags().Float64Var(&scale, "scale", 0, "multiply load durations, e.g. 0.2 for a smoke run (0: as written)")
 	return cmd
+}
+
+// gitRevision names the checked-out commit, and says when the working tree
+// differs from it; "" outside a git checkout.
+func gitRevision(ctx context.Context) string {
+	head, err := exec.CommandContext(ctx, "git", "rev-parse", "--short", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := "commit " + strings.TrimSpace(string(head))
+	if st, err := exec.CommandContext(ctx, "git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+		rev += " plus uncommitted changes in the working tree"
+	}
+	return rev
 }
 
 // openRuntime wires a runtime arm to ONNX Runtime and the project tokenizer.
