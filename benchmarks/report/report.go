@@ -132,10 +132,10 @@ type Report struct {
 	Date        time.Time `json:"date"`
 	Command     string    `json:"command"`
 	// Revision is the source the measured binaries were built from.
-	Revision string `json:"revision,omitempty"`
-	Cases       []Case    `json:"cases"`
-	Ratios      []Ratio   `json:"ratios,omitempty"`
-	Notes       []string  `json:"notes,omitempty"`
+	Revision string   `json:"revision,omitempty"`
+	Cases    []Case   `json:"cases"`
+	Ratios   []Ratio  `json:"ratios,omitempty"`
+	Notes    []string `json:"notes,omitempty"`
 }
 
 // WriteJSON writes the report, every run included.
