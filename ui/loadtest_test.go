@@ -19,19 +19,39 @@ func TestLoadTestFromTheBrowser(t *testing.T) {
 	))
 	waitFor(t, ctx, "the bound message", `document.getElementById("lt-error").textContent.includes("60")`)
 
-	must(t, chromedp.Do(ctx,
-		chromedp.SetValue(chromedp.ID("lt-duration"), "4"),
-		chromedp.SetValue(chromedp.ID("lt-concurrency"), "4"),
-		chromedp.Click(chromedp.ID("lt-start")),
-	))
-	waitFor(t, ctx, "the run to start", `!document.getElementById("lt-stop").disabled`)
-	waitFor(t, ctx, "the run to finish", `document.getElementById("lt-stop").disabled && document.querySelector("#lt-stats [data-k=state]")?.textContent === "finished"`)
-	if msg := eval[string](t, ctx, `document.getElementById("lt-error").textContent`); msg != "" {
-		t.Errorf("load test error shown: %q", msg)
+	stat := func(k string) float64 {
+		return eval[float64](t, ctx, `Number(document.querySelector("#lt-stats [data-k=`+k+`]").textContent.replace(/[^0-9.]/g, ""))`)
 	}
-	sent := eval[float64](t, ctx, `Number(document.querySelector("#lt-stats [data-k=ok]").textContent.replace(/,/g, ""))`)
-	if sent < 1 {
-		t.Errorf("load test reports %v successful requests; want some", sent)
+	run := func(what string) {
+		t.Helper()
+		must(t, chromedp.Do(ctx, chromedp.Click(chromedp.ID("lt-start"))))
+		waitFor(t, ctx, what+" to start", `!document.getElementById("lt-stop").disabled`)
+		waitFor(t, ctx, what+" to finish", `document.getElementById("lt-stop").disabled && document.querySelector("#lt-stats [data-k=state]")?.textContent === "finished"`)
+		if msg := eval[string](t, ctx, `document.getElementById("lt-error").textContent`); msg != "" {
+			t.Errorf("%s: error shown: %q", what, msg)
+		}
+	}
+
+	// A fixed rate: 40 requests/s for 3 s is about 120 requests.
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`input[name="lt-mode"][value="open"]`)),
+		chromedp.SetValue(chromedp.ID("lt-rate"), "40"),
+		chromedp.SetValue(chromedp.ID("lt-duration"), "3"),
+	))
+	run("the fixed-rate run")
+	if sent := stat("sent"); sent < 90 || sent > 150 {
+		t.Errorf("fixed-rate run sent %v requests; want about 120 (40/s for 3 s)", sent)
+	}
+
+	// A fixed concurrency.
+	must(t, chromedp.Do(ctx,
+		chromedp.Click(chromedp.CSS(`input[name="lt-mode"][value="closed"]`)),
+		chromedp.SetValue(chromedp.ID("lt-concurrency"), "4"),
+		chromedp.SetValue(chromedp.ID("lt-duration"), "3"),
+	))
+	run("the fixed-concurrency run")
+	if ok := stat("ok"); ok < 1 {
+		t.Errorf("fixed-concurrency run reports %v successful requests; want some", ok)
 	}
 	waitFor(t, ctx, "requests/s above zero", `parseFloat(document.getElementById("chart-rps").dataset.peak) > 0`)
 }

@@ -119,7 +119,7 @@ async function classify(signal) {
     errBox.textContent = err.message;
     errBox.hidden = false;
   } finally {
-    $("classify-btn").disabled = false;
+    if (!signal.aborted) $("classify-btn").disabled = false; // else the newer call owns the button
   }
 }
 
