@@ -1,6 +1,6 @@
-// Live: polls GET /v1/stats once a second and keeps the last 15 minutes in
-// the page, drawn as line charts; the load-test form lives on the same panel
-// so its effect shows in the charts while it runs.
+// Live: while shown, polls GET /v1/stats once a second and keeps the last
+// 15 minutes in the page, drawn as line charts. The load-test form lives on
+// the same panel so its effect shows in the charts while it runs.
 
 import { call } from "./api.js";
 import { LineChart } from "./chart.js";
@@ -38,8 +38,14 @@ export function initLive() {
   };
   $("window").addEventListener("change", redraw);
 
+  // Polls run only while the panel is shown and the page visible; on coming
+  // back, the next one asks for the seconds missed, up to the gateway's window.
+  let inflight = false;
   async function poll() {
+    clearTimeout(timer);
     timer = null;
+    if (inflight || !shown || document.hidden) return;
+    inflight = true;
     // The first call loads the gateway's whole window; later ones ask only
     // for the seconds since the newest point we hold.
     const need = lastT ? Math.ceil((Date.now() - lastT) / 1000) + 2 : serverWindow;
@@ -50,30 +56,31 @@ export function initLive() {
       if (points.length) lastT = points[points.length - 1].t;
       failures = 0;
       $("live-status").textContent = points.length ? "" : "The gateway sent no numbers yet.";
-      if (shown) redraw();
+      redraw();
     } catch (err) {
       failures++;
       $("live-status").textContent = `Live numbers unavailable: ${err.message}`;
+    } finally {
+      inflight = false;
     }
     schedule();
   }
 
   function schedule() {
-    if (timer || document.hidden) return;
+    if (timer || inflight || !shown || document.hidden) return;
     timer = setTimeout(poll, failures ? Math.min(10000, EVERY_MS * 2 ** failures) : EVERY_MS);
   }
   document.addEventListener("visibilitychange", () => {
-    if (document.hidden) { clearTimeout(timer); timer = null; } else schedule();
+    if (document.hidden) { clearTimeout(timer); timer = null; } else poll();
   });
-  poll();
-  window.addEventListener("infergate:key", () => { failures = 0; clearTimeout(timer); timer = null; poll(); });
+  window.addEventListener("infergate:key", () => { failures = 0; poll(); });
 
   const loadTest = initLoadTest();
   return {
     visible(on) {
       shown = on;
       loadTest.visible(on);
-      if (on) redraw();
+      if (on) { redraw(); poll(); } else { clearTimeout(timer); timer = null; }
     },
   };
 }
