@@ -30,6 +30,10 @@ func TestModules(t *testing.T) {
 		w.WriteHeader(http.StatusServiceUnavailable)
 		_, _ = w.Write([]byte(`{"error":{"message":"no replica of langid is ready","type":"unavailable","code":"no_replica"}}`))
 	})
+	mux.HandleFunc("/forbidden", func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusForbidden)
+		_, _ = w.Write([]byte(`{"error":{"message":"this API key may not call admin routes","type":"permission","code":"not_admin"}}`))
+	})
 	mux.HandleFunc("/html500", func(w http.ResponseWriter, _ *http.Request) {
 		w.WriteHeader(http.StatusBadGateway)
 		_, _ = w.Write([]byte("<html>bad gateway</html>"))
@@ -102,6 +106,11 @@ func TestModules(t *testing.T) {
 			"error envelope in plain words",
 			`api.call("/busy").then(() => "no error", e => [e.message, e.status, e.type])`,
 			`["No model replica can answer right now; try again in 2 s: no replica of langid is ready.",503,"unavailable"]`,
+		},
+		{
+			"admin refusal names the admin key",
+			`api.call("/forbidden", {method: "POST", admin: true}).then(() => "no error", e => e.message)`,
+			`"The admin key was not accepted: this API key may not call admin routes."`,
 		},
 		{
 			"an HTML error page is not shown raw",

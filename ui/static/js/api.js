@@ -59,11 +59,11 @@ export async function call(path, opts = {}) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
-  if (!res.ok) throw errorFrom(res, data, text);
+  if (!res.ok) throw errorFrom(res, data, text, opts.admin);
   return { data, headers: res.headers, status: res.status };
 }
 
-function errorFrom(res, data, text) {
+function errorFrom(res, data, text, admin) {
   const env = data && data.error;
   let detail = "";
   let type = "";
@@ -76,6 +76,7 @@ function errorFrom(res, data, text) {
     detail = text.trim();
   }
   let lead = statusWords[res.status] || (res.status >= 500 ? "The gateway failed" : `Request failed (${res.status})`);
+  if (admin && (res.status === 401 || res.status === 403)) lead = "The admin key was not accepted";
   const retry = res.headers.get("Retry-After");
   if (retry && (res.status === 429 || res.status === 503)) lead += `; try again in ${retry} s`;
   const msg = detail ? `${lead}: ${sentence(detail)}` : `${lead}.`;
