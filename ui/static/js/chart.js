@@ -26,7 +26,7 @@ export class LineChart {
       ? el("div", { class: "keys" }, opts.series.map((s) => el("span", { style: { "--c": `var(${s.color})` } }, s.name)))
       : null;
     // The numbers behind the lines, for screen readers and for copying.
-    this.table = el("details", { class: "data" }, el("summary", {}, "Numbers"), el("div", { class: "table-wrap" }));
+    this.table = el("details", { class: "data" }, el("summary", {}, "Numbers", el("span", { class: "visually-hidden" }, ` of ${opts.title.toLowerCase()}`)), el("div", { class: "table-wrap" }));
     this.table.addEventListener("toggle", () => this.renderTable());
     this.root = el("figure", { class: "chart", id: opts.id },
       el("figcaption", {}, el("strong", {}, opts.title), this.now), keys, this.canvas, this.table);
