@@ -132,3 +132,45 @@ func burst(t *testing.T, n, workers int) {
 		t.Fatalf("burst request failed: %v", err)
 	}
 }
+
+// Without a key the page says so in plain words; entering the key refreshes
+// what failed, without a reload. The key lives in sessionStorage only.
+func TestAPIKeyUnlocksThePage(t *testing.T) {
+	needGateway(t)
+	ctx, cancel := chromedp.NewContext(shared.browser)
+	defer cancel()
+	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
+	defer cancelT()
+	must(t, chromedp.Do(ctx, chromedp.Navigate(shared.a.url+"/")))
+	status := `document.getElementById("classify-status").textContent`
+	waitFor(t, ctx, "the missing-key message", status+`.includes("needs a valid API key")`)
+
+	must(t, chromedp.Do(ctx,
+		chromedp.SendKeys(chromedp.ID("apikey"), userKey+"\r"),
+	))
+	waitFor(t, ctx, "the model list after entering the key", `document.querySelector("#model option[value=langid]") !== null`)
+	if got := eval[string](t, ctx, status); got != "" {
+		t.Errorf("status after entering the key = %q; want the error gone", got)
+	}
+	stored := eval[bool](t, ctx, fmt.Sprintf(`sessionStorage.getItem("infergate.apiKey") === %q && localStorage.length === 0 && document.cookie === ""`, userKey))
+	if !stored {
+		t.Error("the API key is not in sessionStorage alone")
+	}
+}
+
+// A text longer than the model's max_seq_len is truncated by the gateway;
+// the playground says so next to the label.
+func TestPlaygroundSaysWhenATextIsCut(t *testing.T) {
+	ctx := tab(t, 1280, 900, "")
+	waitFor(t, ctx, "the model list", `document.querySelector("#model option[value=langid]") !== null`)
+	long := strings.Repeat("Le fichier de configuration est introuvable. ", 40)
+	must(t, chromedp.Do(ctx,
+		chromedp.SetValue(chromedp.ID("inputs"), long+"\nLe fichier est introuvable."),
+		chromedp.Click(chromedp.ID("classify-btn")),
+	))
+	waitFor(t, ctx, "two results", `document.querySelectorAll("#results li.result").length === 2`)
+	cut := eval[[]string](t, ctx, `[...document.querySelectorAll("#results li.result")].map(li => li.querySelector(".badge.warn")?.textContent ?? "")`)
+	if len(cut) != 2 || cut[0] != "cut to 128 tokens" || cut[1] != "" {
+		t.Errorf("truncation notes = %q; want [\"cut to 128 tokens\" \"\"]", cut)
+	}
+}

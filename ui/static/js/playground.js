@@ -47,8 +47,10 @@ export function initPlayground() {
   return { visible() {} };
 }
 
-// labelCount is the number of classes of each model, for the top-k bound.
+// labelCount is the number of classes of each model, for the top-k bound;
+// maxTokens its max_seq_len, to say when a text was cut.
 const labelCount = new Map();
+const maxTokens = new Map();
 
 function syncTopK() {
   const n = labelCount.get($("model").value);
@@ -59,7 +61,10 @@ async function loadModels() {
   const sel = $("model");
   try {
     const models = await fetchModels();
-    for (const m of models) if (Array.isArray(m.labels)) labelCount.set(m.name, m.labels.length);
+    for (const m of models) {
+      if (Array.isArray(m.labels)) labelCount.set(m.name, m.labels.length);
+      if (m.maxSeqLen > 0) maxTokens.set(m.name, m.maxSeqLen);
+    }
     const was = sel.value;
     $("classify-status").textContent = "";
     sel.replaceChildren(...models.map((m) => el("option", { value: m.name }, m.name)));
@@ -109,7 +114,7 @@ async function classify(signal) {
     const res = await call("/v1/classify", { body: { model, inputs: lines, top_k: topK }, signal });
     const tokens = await tokensP;
     renderTiming(timings(res.headers));
-    renderResults(lines, res.data, tokens);
+    renderResults(lines, res.data, tokens, maxTokens.get(res.data.model || model));
     const usage = res.data && res.data.usage;
     status.textContent = `${lines.length} input${lines.length > 1 ? "s" : ""} classified by ${res.data.model || "the default model"}` +
       (usage && usage.tokens != null ? `, ${usage.tokens} tokens.` : ".");
@@ -131,7 +136,7 @@ function langName(label) {
   } catch { return ""; }
 }
 
-function renderResults(lines, data, tokens) {
+function renderResults(lines, data, tokens, maxLen) {
   const list = $("results");
   const results = (data && data.results) || [];
   list.replaceChildren(...results.map((r, i) => {
@@ -143,7 +148,10 @@ function renderResults(lines, data, tokens) {
       el("div", {},
         el("span", { class: "top-label" }, r.label),
         name ? el("span", { class: "hint" }, `${name} · `) : null,
-        el("span", { class: "hint" }, pct(r.score))),
+        el("span", { class: "hint" }, pct(r.score)),
+        toks && maxLen && toks.tokens && toks.tokens.length >= maxLen
+          ? el("span", { class: "badge warn" }, `cut to ${maxLen} tokens`)
+          : null),
       el("div", { class: "scores" },
         top.map((t) => [
           el("span", { class: "lbl" }, t.label, el("span", { class: "visually-hidden" }, ` ${pct(t.score)}`)),
