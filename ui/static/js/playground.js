@@ -113,7 +113,7 @@ async function classify(signal) {
     const tokensP = call("/v1/tokenize", { body: { model, inputs: lines }, signal }).then((r) => r.data, () => null);
     const res = await call("/v1/classify", { body: { model, inputs: lines, top_k: topK }, signal });
     const tokens = await tokensP;
-    renderTiming(timings(res.headers));
+    renderTiming(timings(res.headers), lines.length);
     renderResults(lines, res.data, tokens, maxTokens.get(res.data.model || model));
     const usage = res.data && res.data.usage;
     status.textContent = `${lines.length} input${lines.length > 1 ? "s" : ""} classified by ${res.data.model || "the default model"}` +
@@ -162,7 +162,10 @@ function renderResults(lines, data, tokens, maxLen) {
   }));
 }
 
-function renderTiming(t) {
+// renderTiming draws the timing headers. For a batch the gateway sums
+// tokenization over the texts and reports the queue and inference time of
+// the slowest text, and "hit" only when every text came from the cache.
+function renderTiming(t, texts) {
   const card = $("timing");
   const parts = [
     ["tokenize", t.tokenize, "--t-tokenize"],
@@ -177,13 +180,19 @@ function renderTiming(t) {
   bar.replaceChildren(...parts.filter((p) => p[1] > 0 && total > 0).map((p) =>
     el("span", { title: `${p[0]} ${ms(p[1])}`, style: { width: `${(p[1] / total) * 100}%`, background: `var(${p[2]})` } })));
   bar.setAttribute("aria-label", "Latency split: " + parts.map((p) => `${p[0]} ${ms(p[1])}`).join(", ") + `, total ${ms(total)}`);
-  const cache = t.cache == null ? "unknown" : /^hit/i.test(t.cache) ? "cached" : /^miss/i.test(t.cache) ? "not cached" : t.cache;
+  const cache = t.cache == null ? "unknown"
+    : /^hit/i.test(t.cache) ? (texts > 1 ? "all cached" : "cached")
+    : /^miss/i.test(t.cache) ? (texts > 1 ? "not all cached" : "not cached")
+    : t.cache;
   $("timing-legend").replaceChildren(...[
     ...parts.map((p) => el("div", { style: { "--c": `var(${p[2]})` } }, el("dt", {}, p[0]), el("dd", {}, ms(p[1])))),
     el("div", {}, el("dt", { class: "plain" }, "total"), el("dd", { id: "timing-total" }, ms(total))),
-    el("div", {}, el("dt", {}, "cache"), el("dd", {}, el("span", { id: "cache-state", class: `badge ${cache === "cached" ? "ok" : ""}` }, cache))),
+    el("div", {}, el("dt", {}, "cache"), el("dd", {}, el("span", { id: "cache-state", class: `badge ${/^(all )?cached$/.test(cache) ? "ok" : ""}` }, cache))),
     t.batch ? el("div", {}, el("dt", {}, "batch rows"), el("dd", {}, t.batch)) : null,
   ].filter(Boolean));
+  $("timing-note").textContent = texts > 1
+    ? `${texts} texts: tokenize is their sum; queue and inference are those of the slowest text.`
+    : "";
   card.hidden = false;
 }
 
