@@ -68,13 +68,13 @@ func (s *Server) newApp(sc config.Server) *fiber.App {
 	app.Get("/v1/stats", s.stats)
 	app.Post("/admin/reload", s.adminReload)
 
-	app.Post("/v1/classify", s.classify)
-	app.Post("/v1/embed", s.embed)
-	app.Post("/v1/embeddings", s.openAIEmbeddings)
+	app.Post("/v1/classify", s.replayable(s.classify))
+	app.Post("/v1/embed", s.replayable(s.embed))
+	app.Post("/v1/embeddings", s.replayable(s.openAIEmbeddings))
 	app.Post("/v1/tokenize", s.tokenize)
 
-	app.Post("/predict", s.teiPredict)
-	app.Post("/embed", s.teiEmbed)
+	app.Post("/predict", s.replayable(s.teiPredict))
+	app.Post("/embed", s.replayable(s.teiEmbed))
 	app.Post("/tokenize", s.teiTokenize)
 	app.Get("/info", s.teiInfo)
 
@@ -153,7 +153,7 @@ func (s *Server) middleware(c *fiber.Ctx) (err error) {
 					Message: "too many requests from this client; slow down", RetryAfter: int(wait/time.Second) + 1}
 			}
 		}
-		ctx, cancel := context.WithTimeout(c.UserContext(), s.config().Server.RequestTimeout.D())
+		ctx, cancel := context.WithTimeout(c.UserContext(), time.Duration(s.requestTimeout.Load()))
 		defer cancel()
 		c.SetUserContext(ctx)
 	}

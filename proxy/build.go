@@ -105,6 +105,8 @@ func (s *Server) buildPipeline(ctx context.Context, mc config.Model) (*pipeline,
 		normalize: mc.Normalize,
 		pool:      pl,
 		stats:     obs,
+		obs:       obs,
+		cacheTTL:  mc.Cache.TTL.D(),
 	}
 	mdCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	md, mdErr := pl.Metadata(mdCtx)

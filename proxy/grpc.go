@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"net"
 	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -71,7 +72,7 @@ func (s *Server) grpcAdmit(ctx context.Context, method string) (context.Context,
 	if _, ok := ctx.Deadline(); ok {
 		return ctx, noop, nil
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.config().Server.RequestTimeout.D())
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.requestTimeout.Load()))
 	return ctx, cancel, nil
 }
 

@@ -61,8 +61,10 @@ type pipeline struct {
 	batcher   *batcher.Batcher
 	pool      *pool.Pool
 	cache     *cache.Cache // nil: caching off
+	cacheTTL  time.Duration
 	flight    singleflight.Group
 	stats     statsSink
+	obs       modelObserver
 }
 
 // statsSink receives per-text events for /v1/stats.

@@ -46,6 +46,14 @@ func TestCacheHitReturnsTheMissBody(t *testing.T) {
 			}
 		})
 	}
+	// The same texts in a request written differently come from the per-text
+	// cache, not the replay of a stored answer, and give the same body.
+	first := do(t, "POST", g.URL+"/v1/classify", routes[0].body)
+	calls := fake.calls.Load()
+	other := do(t, "POST", g.URL+"/v1/classify", `{"top_k":3,"inputs":["cache me","and me too"]}`)
+	if other.Header.Get("X-Cache") != "hit" || !bytes.Equal(other.Body, first.Body) || fake.calls.Load() != calls {
+		t.Errorf("per-text hit: x-cache %q, body %s; want hit and %s without running the model", other.Header.Get("X-Cache"), other.Body, first.Body)
+	}
 	if r := do(t, "POST", g.URL+"/v1/classify", `{"inputs": ["cache me", "never seen"]}`); r.Header.Get("X-Cache") != "miss" {
 		t.Errorf("a half-cached request says x-cache %q; want miss", r.Header.Get("X-Cache"))
 	}
@@ -232,5 +240,25 @@ func TestFailedReloadKeepsServing(t *testing.T) {
 	}
 	if r := do(t, "POST", g.URL+"/v1/classify", `{"inputs": "still here"}`); r.Status != http.StatusOK {
 		t.Errorf("after a failed reload: %d %s", r.Status, r.Body)
+	}
+}
+
+func TestCachedAnswersExpireWithTheTTL(t *testing.T) {
+	fake := newFakeRuntime(3, 8)
+	cfg := fakeConfig(t, 3, "a")
+	cfg.Models[0].Cache.TTL = config.Duration(300 * time.Millisecond)
+	g := startGateway(t, cfg, fakeFactory(map[string]*fakeRuntime{"a": fake}))
+	body := `{"inputs": "short-lived"}`
+	for i, want := range []string{"miss", "hit"} {
+		if r := do(t, "POST", g.URL+"/v1/classify", body); r.Header.Get("X-Cache") != want {
+			t.Fatalf("call %d: x-cache %q; want %s", i, r.Header.Get("X-Cache"), want)
+		}
+	}
+	time.Sleep(700 * time.Millisecond)
+	if r := do(t, "POST", g.URL+"/v1/classify", body); r.Header.Get("X-Cache") != "miss" {
+		t.Errorf("after the TTL: x-cache %q; want miss", r.Header.Get("X-Cache"))
+	}
+	if m := string(do(t, "GET", g.URL+"/metrics", nil).Body); !strings.Contains(m, `infergate_cache_hits_total{model="m",tier="replay"} 1`) {
+		t.Error("/metrics does not count the replayed answer")
 	}
 }

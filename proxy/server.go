@@ -51,8 +51,12 @@ type Server struct {
 	keys    atomic.Pointer[keySet]
 	limit   atomic.Pointer[limiter]
 
-	genMu sync.RWMutex // guards gen and its refs against a swap
-	gen   *generation
+	genMu  sync.RWMutex // guards gen and its refs against a swap
+	gen    *generation
+	genID  atomic.Uint64 // counts swaps; enters replay keys
+	replay *replayCache
+	// requestTimeout mirrors gen.cfg.Server.RequestTimeout for the hot path.
+	requestTimeout atomic.Int64
 
 	reloadMu sync.Mutex // one reload at a time
 	cachesMu sync.Mutex
@@ -82,6 +86,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		stopLog: stopLog,
 		window:  newWindow(time.Now),
 		ids:     newRequestIDs(),
+		replay:  newReplayCache(),
 		caches:  map[cacheSlot]*cache.Cache{},
 	}
 	keys, err := loadKeys(cfg.Server.APIKeysFile)
@@ -105,6 +110,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 		return nil, err
 	}
 	s.gen = g
+	s.requestTimeout.Store(int64(cfg.Server.RequestTimeout))
 	s.app = s.newApp(cfg.Server)
 	s.grpc = s.newGRPCServer()
 	kserve.RegisterGRPC(s.grpc, kserveModels{s})
@@ -331,6 +337,8 @@ func (s *Server) reload(ctx context.Context) error {
 		return errors.New("the gateway is shutting down")
 	}
 	s.gen = g
+	s.genID.Add(1)
+	s.requestTimeout.Store(int64(cfg.Server.RequestTimeout))
 	s.genMu.Unlock()
 	s.keys.Store(keys)
 	if old.Server.RateLimit != cfg.Server.RateLimit { // else clients keep their buckets

@@ -80,6 +80,15 @@ func (w *window) cacheResult(hit bool) {
 	}
 }
 
+// cacheHits counts n texts answered from a cache at once.
+func (w *window) cacheHits(n int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.at(w.now())
+	s.cacheLookups += n
+	s.cacheHits += n
+}
+
 func (w *window) queue(n int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
