@@ -18,6 +18,7 @@ export function initLoadTest() {
     $("lt-rate-field").hidden = mode() !== "open";
   };
   for (const r of form.querySelectorAll('input[name="lt-mode"]')) r.addEventListener("change", syncMode);
+  $("lt-model").addEventListener("focus", () => syncModels());
   syncMode();
 
   const fail = (msg, field) => {
@@ -27,6 +28,7 @@ export function initLoadTest() {
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
+    syncModels();
     $("lt-error").textContent = "";
     for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
     const secs = Number($("lt-duration").value);
@@ -35,7 +37,7 @@ export function initLoadTest() {
     if (!(distinct >= 1 && distinct <= 100)) return fail("New texts % must be from 1 to 100.", $("lt-distinct"));
     const body = {
       target: $("lt-target").value,
-      model: $("model").value || undefined, // the playground's model
+      model: $("lt-model").value || undefined,
       mode: mode(),
       duration_s: secs,
       workload: $("lt-workload").value,
@@ -70,6 +72,16 @@ export function initLoadTest() {
     }
     poll();
   });
+
+  // The model list is the playground's, which loads it from /v1/models.
+  function syncModels() {
+    const sel = $("lt-model"), from = $("model");
+    const names = [...from.options].map((o) => o.value);
+    if (names.join("\n") === [...sel.options].map((o) => o.value).join("\n")) return;
+    const was = sel.value || from.value;
+    sel.replaceChildren(...[...from.options].map((o) => o.cloneNode(true)));
+    if (names.includes(was)) sel.value = was;
+  }
 
   function running(on) {
     $("lt-start").disabled = on;
@@ -117,7 +129,9 @@ export function initLoadTest() {
 
   return {
     visible(on) {
-      if (on && !timer) poll();
+      if (!on) return;
+      syncModels();
+      if (!timer) poll();
     },
   };
 }
