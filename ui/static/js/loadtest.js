@@ -18,7 +18,7 @@ export function initLoadTest() {
     $("lt-rate-field").hidden = mode() !== "open";
   };
   for (const r of form.querySelectorAll('input[name="lt-mode"]')) r.addEventListener("change", syncMode);
-  $("lt-model").addEventListener("focus", () => syncModels());
+  window.addEventListener("infergate:models", () => syncModels());
   syncMode();
 
   const fail = (msg, field) => {
@@ -28,7 +28,6 @@ export function initLoadTest() {
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    syncModels();
     $("lt-error").textContent = "";
     for (const f of form.querySelectorAll("[aria-invalid]")) f.removeAttribute("aria-invalid");
     const secs = Number($("lt-duration").value);
@@ -129,9 +128,7 @@ export function initLoadTest() {
 
   return {
     visible(on) {
-      if (!on) return;
-      syncModels();
-      if (!timer) poll();
+      if (on && !timer) poll();
     },
   };
 }

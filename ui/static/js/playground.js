@@ -71,6 +71,7 @@ async function loadModels() {
     if (!models.length) sel.append(el("option", { value: "" }, "(server default)"));
     if (models.some((m) => m.name === was)) sel.value = was;
     syncTopK();
+    window.dispatchEvent(new Event("infergate:models"));
   } catch (err) {
     $("classify-status").textContent = `Could not list the models: ${err.message}`;
   }
