@@ -185,6 +185,7 @@ def main():
     counts = {name: len(s[0]) for name, s in splits.items()}
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"test": rep, "examples": counts, "epochs": args.epochs, "steps": total,
+                   "batch": args.batch, "lr": args.lr, "threads": args.threads,
                    "seconds": round(time.time() - t0)}, f, indent=1)
 
 
