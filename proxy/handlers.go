@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 	"go.uber.org/zap"
 
@@ -30,7 +32,10 @@ func (s *Server) infer(c *fiber.Ctx, model string, t task, ins []input, opts run
 	if opts.Pooling == "" {
 		opts.Pooling = p.pooling
 	}
-	results, err := p.runAll(c.UserContext(), t, ins, opts)
+	ctx, cancel := context.WithCancel(c.UserContext())
+	defer cancel()
+	defer watchClient(c.Context().Conn(), cancel)()
+	results, err := p.runAll(ctx, t, ins, opts)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/singleflight"
 
 	"github.com/infergate/infergate/adapters"
 	"github.com/infergate/infergate/cache"
@@ -62,7 +61,7 @@ type pipeline struct {
 	pool      *pool.Pool
 	cache     *cache.Cache // nil: caching off
 	cacheTTL  time.Duration
-	flight    singleflight.Group
+	flights   flights
 	stats     statsSink
 	obs       modelObserver
 }
@@ -109,17 +108,13 @@ func (p *pipeline) run(ctx context.Context, t task, in input, opts runOptions) (
 		}
 		p.stats.CacheResult(false)
 	}
-	v, err, _ := p.flight.Do(key, func() (any, error) {
+	return p.flights.do(ctx, key, func(ctx context.Context) (textResult, error) {
 		r, err := p.compute(ctx, t, in, opts)
 		if err == nil && p.cache != nil {
 			p.cache.Set(context.WithoutCancel(ctx), key, encodeResult(r.Tokens, r.Vec))
 		}
 		return r, err
 	})
-	if err != nil {
-		return textResult{}, err
-	}
-	return v.(textResult), nil
 }
 
 func (p *pipeline) key(t task, in input, opts runOptions) string {
