@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 // fixture writes the files a valid config points at and returns their folder.
@@ -164,5 +166,27 @@ func TestSetUnknownKey(t *testing.T) {
 	_, err := Load(Source{Set: map[string]string{"server.nope": "1"}})
 	if err == nil || !strings.Contains(err.Error(), `no setting "server.nope"`) {
 		t.Fatalf("Load() error = %v; want no setting", err)
+	}
+}
+
+// TestExampleIsTheDefault loads the documented example (README.md shows the
+// same file) from the repository root, where its relative paths point, and
+// checks that it spells out exactly the defaults.
+func TestExampleIsTheDefault(t *testing.T) {
+	example, err := filepath.Abs("testdata/infergate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir("../..")
+	got, err := Load(Source{Path: example})
+	if err != nil {
+		t.Fatalf("Load(example): %v", err)
+	}
+	want := Default()
+	want.Models[0].Backends[0].GraphOptimization = "all" // the example names ONNX Runtime's default
+	gy, _ := yaml.Marshal(got)
+	wy, _ := yaml.Marshal(want)
+	if string(gy) != string(wy) {
+		t.Errorf("the example differs from Default():\n%s\nwant\n%s", gy, wy)
 	}
 }
