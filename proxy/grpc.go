@@ -26,7 +26,9 @@ var grpcPublic = map[string]bool{
 // "x-api-key"), rate limit and request timeout.
 func (s *Server) newGRPCServer() *grpc.Server {
 	return grpc.NewServer(
-		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (res any, err error) {
+			start := time.Now()
+			defer func() { s.observeGRPC(info.FullMethod, err, time.Since(start)) }()
 			ctx, cancel, err := s.grpcAdmit(ctx, info.FullMethod)
 			if err != nil {
 				return nil, err
@@ -74,6 +76,16 @@ func (s *Server) grpcAdmit(ctx context.Context, method string) (context.Context,
 	}
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(s.requestTimeout.Load()))
 	return ctx, cancel, nil
+}
+
+// observeGRPC counts a gRPC call like observe counts an HTTP request: the
+// route label is the full method, the code the gRPC status code.
+func (s *Server) observeGRPC(method string, err error, d time.Duration) {
+	code := status.Code(err)
+	s.metrics.request(method, "", code.String(), d)
+	if strings.HasSuffix(method, "/ModelInfer") {
+		s.window.request(d, code != codes.OK)
+	}
 }
 
 // streamWithContext carries the admitted context (with its deadline) into

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,12 @@ func TestKServeFrontendsReachThePool(t *testing.T) {
 			got, err := c.Infer(ctx, batch)
 			if err != nil {
 				t.Fatalf("Infer: %v", err)
+			}
+			if url[:4] == "grpc" {
+				m := string(do(t, "GET", g.URL+"/metrics", nil).Body)
+				if !strings.Contains(m, `infergate_requests_total{code="OK",model="",route="/inference.GRPCInferenceService/ModelInfer"} 1`) {
+					t.Error("/metrics does not count the gRPC ModelInfer call")
+				}
 			}
 			for _, name := range []string{adapters.Logits, adapters.LastHiddenState} {
 				w, gt := want[name].Data, got[name].Data
