@@ -104,7 +104,7 @@ func (s *Server) listModels(c *fiber.Ctx) error {
 // The top level covers the last `recent` seconds (queue_depth is the depth
 // now); series covers `window` seconds in `step`-second points.
 func (s *Server) stats(c *fiber.Ctx) error {
-	recent, err1 := queryInt(c, "recent", 10, 1, windowSpan)
+	recent, err1 := queryInt(c, "recent", 10, 1, windowSpan-1)
 	span, err2 := queryInt(c, "window", 300, 1, windowSpan-1)
 	step, err3 := queryInt(c, "step", 5, 1, windowSpan-1)
 	for _, err := range []error{err1, err2, err3} {

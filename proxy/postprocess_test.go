@@ -135,3 +135,14 @@ func TestWindowPercentilesAndRatios(t *testing.T) {
 		t.Errorf("after 400s the window still reports %+v", r.statsPoint)
 	}
 }
+
+func TestWindowKeepsItsOldestSecondWhileTheCurrentFills(t *testing.T) {
+	now := time.Unix(5000, 0)
+	w := newWindow(func() time.Time { return now })
+	w.request(time.Millisecond, false)
+	now = now.Add(300 * time.Second)   // that second is now the oldest of 300
+	w.request(time.Millisecond, false) // the current second fills
+	if r := w.snapshot(10, 300, 300); r.Series[0].Requests != 1 {
+		t.Errorf("a 300 s window counts %d requests in its oldest second; want 1", r.Series[0].Requests)
+	}
+}

@@ -17,7 +17,7 @@ type window struct {
 }
 
 const (
-	windowSpan  = 300 // seconds kept
+	windowSpan  = 301 // slots: the 300 complete seconds reported, and the current one
 	latBuckets  = 200 // 10µs * 1.1^199 ≈ 1.7e3 s
 	latBase     = 10e-6
 	latGrowthLn = 0.09531017980432493 // ln(1.1)
