@@ -135,7 +135,9 @@ func (s *Server) buildPipeline(ctx context.Context, mc config.Model) (*pipeline,
 // learnShapes reads the classes and hidden width from the model's metadata
 // and checks the labels file against them.
 func (p *pipeline) learnShapes(md adapters.Metadata) error {
+	p.outputs = map[string]bool{}
 	for _, o := range md.Outputs {
+		p.outputs[o.Name] = true
 		last := int64(-1)
 		if n := len(o.Shape); n > 0 {
 			last = o.Shape[n-1]

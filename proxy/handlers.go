@@ -26,6 +26,9 @@ func (s *Server) infer(c *fiber.Ctx, model string, t task, ins []input, opts run
 	c.Locals(localModel, p.name)
 	c.Locals(localInfer, true)
 	c.Locals(localTexts, len(ins))
+	if err := p.supports(t); err != nil {
+		return nil, nil, err
+	}
 	if err := checkInputs(ins, g.cfg.Server.MaxInputs); err != nil {
 		return nil, nil, err
 	}

@@ -44,6 +44,7 @@ var refDir = filepath.Join("..", config.ReferenceDir)
 // them), and a test can slow it down, make it fail, and count its calls.
 type fakeRuntime struct {
 	classes, hidden int
+	embedOnly       bool         // metadata lists no logits, as an embedding model's
 	delay           atomic.Int64 // nanoseconds per call
 	failing         atomic.Bool  // answer KindUnavailable
 	calls, rows     atomic.Int64
@@ -95,7 +96,7 @@ func (f *fakeRuntime) Infer(ctx context.Context, b adapters.Batch) (adapters.Out
 func (f *fakeRuntime) Ready(context.Context) error { return nil }
 
 func (f *fakeRuntime) Metadata(context.Context) (adapters.Metadata, error) {
-	return adapters.Metadata{
+	md := adapters.Metadata{
 		Name: "fake", Version: "1",
 		Inputs: []adapters.TensorSpec{
 			{Name: adapters.InputIDs, DType: "INT64", Shape: []int64{-1, -1}},
@@ -106,7 +107,11 @@ func (f *fakeRuntime) Metadata(context.Context) (adapters.Metadata, error) {
 			{Name: adapters.Logits, DType: "FP32", Shape: []int64{-1, int64(f.classes)}},
 			{Name: adapters.LastHiddenState, DType: "FP32", Shape: []int64{-1, -1, int64(f.hidden)}},
 		},
-	}, nil
+	}
+	if f.embedOnly {
+		md.Outputs = md.Outputs[1:]
+	}
+	return md, nil
 }
 
 func (f *fakeRuntime) Close() error { return nil }

@@ -57,6 +57,7 @@ type pipeline struct {
 	normalize bool
 	hidden    int // last_hidden_state width; 0 until known
 	classes   int
+	outputs   map[string]bool // the model's outputs; nil until known
 	batcher   *batcher.Batcher
 	pool      *pool.Pool
 	cache     *cache.Cache // nil: caching off
@@ -70,6 +71,19 @@ type pipeline struct {
 type statsSink interface {
 	QueueDepth(n int)
 	CacheResult(hit bool)
+}
+
+// supports says whether the model has the output a task needs; a model
+// whose metadata is not known yet is given the benefit of the doubt.
+func (p *pipeline) supports(t task) error {
+	want, what := adapters.Logits, "classification"
+	if t == taskEmbed {
+		want, what = adapters.LastHiddenState, "embeddings"
+	}
+	if p.outputs != nil && !p.outputs[want] {
+		return badRequest("unsupported_task", "model %s has no %s output, so it cannot serve %s", p.name, want, what)
+	}
+	return nil
 }
 
 // runAll runs every input concurrently, so that the texts of one request

@@ -299,3 +299,29 @@ func TestOpsRoutes(t *testing.T) {
 		t.Error("/metrics does not count 20 classify requests by route, model and code")
 	}
 }
+
+func TestAnEmbeddingModelRefusesToClassify(t *testing.T) {
+	fake := newFakeRuntime(3, 8)
+	fake.embedOnly = true
+	cfg := fakeConfig(t, 3, "a")
+	cfg.Models[0].Labels = ""
+	g := startGateway(t, cfg, fakeFactory(map[string]*fakeRuntime{"a": fake}))
+	for _, path := range []string{"/v1/classify", "/predict"} {
+		r := do(t, "POST", g.URL+path, `{"inputs": "hello"}`)
+		var env errorEnvelope
+		r.decode(t, &env)
+		if r.Status != 400 || env.Error.Code != "unsupported_task" {
+			t.Errorf("%s on an embedding model = %d %s; want 400 unsupported_task", path, r.Status, r.Body)
+		}
+	}
+	if r := do(t, "POST", g.URL+"/v1/embed", `{"inputs": "hello"}`); r.Status != 200 {
+		t.Errorf("embed = %d %s", r.Status, r.Body)
+	}
+	var info struct {
+		ModelType map[string]any `json:"model_type"`
+	}
+	do(t, "GET", g.URL+"/info", nil).decode(t, &info)
+	if _, ok := info.ModelType["embedding"]; !ok {
+		t.Errorf("/info model_type = %v; want embedding", info.ModelType)
+	}
+}
