@@ -50,6 +50,7 @@ func TestErrorStatuses(t *testing.T) {
 		{"openai bad input", "POST", "/v1/embeddings", `{"input": {"a": 1}}`, 400, "invalid_input"},
 		{"openai token out of vocab", "POST", "/v1/embeddings", `{"input": [1, 2, 99999999]}`, 400, "invalid_token"},
 		{"openai too many dims", "POST", "/v1/embeddings", `{"input": "a", "dimensions": 9}`, 400, "invalid_dimensions"},
+		{"tei too many dims", "POST", "/embed", `{"inputs": "a", "dimensions": 9}`, 400, "invalid_dimensions"},
 		{"tei bad pair", "POST", "/predict", `{"inputs": ["a", "b", "c"]}`, 400, "invalid_field"},
 		{"stats bad window", "GET", "/v1/stats?window=0", ``, 400, "invalid_query"},
 		{"admin without keys file", "POST", "/admin/reload", ``, 403, "admin_disabled"},

@@ -136,6 +136,9 @@ func (s *Server) teiEmbed(c *fiber.Ctx) error {
 	dims := 0
 	if req.Dimensions != nil {
 		dims = *req.Dimensions
+		if len(rs) > 0 && dims > len(rs[0].Vec) {
+			return badRequest("invalid_dimensions", "dimensions %d is larger than the model's %d", dims, len(rs[0].Vec))
+		}
 	}
 	out := make([][]float32, len(rs))
 	for i, r := range rs {
