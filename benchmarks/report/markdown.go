@@ -67,6 +67,12 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 		b.WriteString("\n")
 	}
 	for _, c := range r.Cases {
+		if c.Median().Errors > 0 || len(c.Runs) > 0 && c.Runs[0].Errors > 0 {
+			b.WriteString("\nLatency columns cover successful requests only; errors (any status outside 2xx, timeouts) are counted apart.\n")
+			break
+		}
+	}
+	for _, c := range r.Cases {
 		if c.Mode == Raw {
 			b.WriteString("\nRows `ARM b=N` measure the runtime alone at batch size N: throughput and texts/s are rows/s, latencies are per batch call.\n")
 			break
