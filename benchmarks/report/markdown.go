@@ -66,11 +66,8 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 		}
 		b.WriteString("\n")
 	}
-	for _, c := range r.Cases {
-		if c.Median().Errors > 0 || len(c.Runs) > 0 && c.Runs[0].Errors > 0 {
-			b.WriteString("\nLatency columns cover successful requests only; errors (any status outside 2xx, timeouts) are counted apart.\n")
-			break
-		}
+	if anyErrors(r.Cases) {
+		b.WriteString("\nLatency columns cover successful requests only; errors (any status outside 2xx, timeouts) are counted apart.\n")
 	}
 	for _, c := range r.Cases {
 		if c.Mode == Raw {
@@ -128,4 +125,15 @@ func errorCell(c Case, median float64) string {
 		parts[i] = fmt.Sprintf("%s: %d", k, kinds[k])
 	}
 	return fmt.Sprintf("%.0f (%s)", median, strings.Join(parts, ", "))
+}
+
+func anyErrors(cases []Case) bool {
+	for _, c := range cases {
+		for _, r := range c.Runs {
+			if r.Errors > 0 {
+				return true
+			}
+		}
+	}
+	return false
 }
