@@ -56,6 +56,8 @@ type Status struct {
 	P99         float64 `json:"p99_ms"`
 	// ErrorKinds counts errors by kind once the run is over.
 	ErrorKinds map[string]int64 `json:"error_kinds,omitempty"`
+	// Error says why a finished run measured nothing, if it did not.
+	Error string `json:"error,omitempty"`
 }
 
 // apiError is an answer in the gateway's error envelope.
@@ -141,11 +143,14 @@ func (st *state) status() Status {
 	s.Sent, s.OK, s.Errors, s.RPS = snap.Sent, snap.OK, snap.Errors, snap.RPS
 	s.P50, s.P95, s.P99 = snap.P50, snap.P95, snap.P99
 	if !s.Running {
-		res, _ := st.run.Wait() // done: returns at once; a run with no answers still has counters
+		res, err := st.run.Wait() // done: returns at once
 		if res.Elapsed > 0 {
 			s.RPS = res.Throughput
 		}
 		s.ErrorKinds = res.ErrorKinds
+		if err != nil {
+			s.Error = err.Error()
+		}
 	}
 	return s
 }
