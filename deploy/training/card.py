@@ -22,7 +22,8 @@ def table(m):
     rows.append("")
     rows.append(f"Held-out test split: {ex['test']} strings (train {ex['train']}, validation "
                 f"{ex['validation']}); {m['epochs']} epochs, {m['steps']} steps of batch "
-                f"{m.get('batch', 64)} at learning rate {m.get('lr', 1e-3):g}, {m['seconds']} s of "
+                f"{m.get('batch', 64)} at learning rate {m.get('lr', 1e-3):g}, dropout "
+                f"{m.get('dropout', 0.1):g}, {m['seconds']} s of "
                 f"training on {m.get('threads', 1)} CPU thread(s) of a shared machine.")
     return "\n".join(rows)
 

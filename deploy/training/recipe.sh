@@ -4,8 +4,9 @@
 #   recipe.sh          dataset, training, export, golden fixtures, model card numbers
 #   recipe.sh base     only a random BERT-base-shaped ONNX model for benchmarks,
 #                      at deploy/training/work/bert-base/model.onnx (never committed)
-# Environment: EPOCHS (default 4), THREADS (torch and BLAS threads, default 1),
-# PER_LANG (strings per language before the 80/10/10 split, default 4000).
+# Environment: PER_LANG (strings per language before the 80/10/10 split,
+# default 12000), EPOCHS (default 4), LR (default 2e-3), DROPOUT (default
+# 0), THREADS (torch and BLAS threads, default 1).
 set -euo pipefail
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -32,8 +33,8 @@ fi
 blas=$work/blas/usr/lib/x86_64-linux-gnu/openblas-pthread
 if [ ! -e "$blas/libblas.so.3" ]; then
 	mkdir -p "$work/blas"
-	[ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ] || apt-get update -qq
-	(cd "$work/blas" && apt-get download libopenblas0-pthread 2>&1 | grep -v '^Get:' || true)
+	apt-get update -qq
+	(cd "$work/blas" && apt-get download libopenblas0-pthread)
 	dpkg-deb -x "$(compgen -G "$work/blas/libopenblas0-pthread_*.deb" | sort | tail -1)" "$work/blas"
 fi
 export LD_LIBRARY_PATH=$blas${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
@@ -55,8 +56,8 @@ for p in "${pkgs[@]}"; do
 done
 if ((${#missing[@]})); then
 	echo "recipe: apt-get download ${#missing[@]} packages"
-	[ -n "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v lock)" ] || apt-get update -qq
-	(cd "$work/debs" && apt-get download "${missing[@]}" 2>&1 | grep -v '^Get:' || true)
+	apt-get update -qq
+	(cd "$work/debs" && apt-get download "${missing[@]}")
 fi
 rm -rf "$work/root" && mkdir -p "$work/root"
 for p in "${pkgs[@]}"; do
@@ -64,14 +65,15 @@ for p in "${pkgs[@]}"; do
 	dpkg-deb -x "$deb" "$work/root"
 done
 
-"$py" dataset.py "$work/root" "$work/data" --per-lang "${PER_LANG:-4000}"
+"$py" dataset.py "$work/root" "$work/data" --per-lang "${PER_LANG:-12000}"
 
 # One tokenizer for training and serving: the gateway's own.
 (cd "$root" && go build -o "$work/infergate" ./cmd/infergate)
 tok="$work/infergate tokenize --tokenizer $root/deploy/model_repository/langid/vocab.txt"
 
 "$py" train.py "$work/data" "$work/run" --tokenize "$tok --max-len 64" \
-	--epochs "${EPOCHS:-4}" --threads "${THREADS:-1}"
+	--epochs "${EPOCHS:-4}" --lr "${LR:-2e-3}" --dropout "${DROPOUT:-0}" \
+	--threads "${THREADS:-1}"
 "$py" export.py "$work/run" "$root/deploy/model_repository/langid" --tokenize "$tok" \
 	--golden-from "$work/data/test.jsonl"
 "$py" card.py "$work/run/metrics.json" "$root/deploy/model_repository/langid/README.md"
