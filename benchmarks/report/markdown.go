@@ -67,7 +67,7 @@ func (r Report) WriteMarkdown(w io.Writer, plots []string) error {
 		b.WriteString("\n")
 	}
 	if anyErrors(r.Cases) {
-		b.WriteString("\nLatency columns cover successful requests only; errors (any status outside 2xx, timeouts) are counted apart.\n")
+		b.WriteString("\nLatency columns cover successful requests only; errors (any status outside 2xx, timeouts) are counted apart: the median per run, then the kinds summed over all runs.\n")
 	}
 	for _, c := range r.Cases {
 		if c.Mode == Raw {
