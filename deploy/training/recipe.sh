@@ -13,6 +13,7 @@ here=$(pwd)
 root=$(cd ../.. && pwd)
 work=$here/work
 py=/usr/bin/python3 # Debian's python3 sees python3-torch and python3-onnx
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 mode=${1:-model}
 
 apt_pkgs=()
