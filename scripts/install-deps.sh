@@ -8,6 +8,8 @@ apt_pkgs=()
 command -v redis-server >/dev/null || apt_pkgs+=(redis-server)
 command -v chromium >/dev/null || apt_pkgs+=(chromium)
 command -v node >/dev/null || apt_pkgs+=(nodejs npm)
+# The training recipe's unit tests (deploy/training) run on Debian's torch.
+/usr/bin/python3 -c 'import torch, onnx, numpy' 2>/dev/null || apt_pkgs+=(python3-torch python3-onnx python3-numpy)
 if ((${#apt_pkgs[@]})); then
 	echo "install-deps: apt-get install ${apt_pkgs[*]}"
 	export DEBIAN_FRONTEND=noninteractive

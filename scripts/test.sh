@@ -5,5 +5,6 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 go vet ./...
 go test -race -count=1 -timeout 30m ./...
-go test -run '^$' -fuzz '^FuzzEncode$' -fuzztime 30s ./tokenizer
+(cd deploy/training && /usr/bin/python3 -m unittest test_training)
+go test -run '^$' -fuzz '^FuzzEncode$' -fuzztime 30s -fuzzminimizetime 5s ./tokenizer
 go test -run '^$' -fuzz '^FuzzInputs$' -fuzztime 15s ./proxy
