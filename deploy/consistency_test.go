@@ -316,28 +316,23 @@ func TestCompose(t *testing.T) {
 	}
 }
 
-// TestQueueAlertMatchesMaxQueue keeps the queue alert's 100% equal to
-// batching.max_queue, which the gateway does not export.
-func TestQueueAlertMatchesMaxQueue(t *testing.T) {
+// TestQueueAlertUsesCapacity keeps the queue alert relative to the limit
+// the gateway exports (infergate_queue_capacity, batching.max_queue), so a
+// model configured with another max_queue needs no edit of the alert.
+func TestQueueAlertUsesCapacity(t *testing.T) {
 	var expr string
 	for _, q := range alertQueries(t) {
 		if q.where == "alert InfergateQueueNearFull" {
 			expr = q.expr
 		}
 	}
-	m := regexp.MustCompile(`^infergate_queue_depth > 0\.\d+ \* (\d+)$`).FindStringSubmatch(strings.TrimSpace(expr))
-	if m == nil {
-		t.Fatalf("InfergateQueueNearFull: %q is not infergate_queue_depth > 0.N * MAX_QUEUE", expr)
+	if !regexp.MustCompile(`^infergate_queue_depth / infergate_queue_capacity > 0\.\d+$`).MatchString(strings.TrimSpace(expr)) {
+		t.Fatalf("InfergateQueueNearFull: %q is not infergate_queue_depth / infergate_queue_capacity > 0.N", expr)
 	}
-	limit, _ := strconv.Atoi(m[1])
-	if d := config.DefaultModel().Batching.MaxQueue; d != limit {
-		t.Errorf("alert assumes max_queue %d, the default is %d", limit, d)
-	}
-	for _, path := range gatewayConfigs {
-		for _, mod := range decodeConfig(t, path).Models {
-			if mod.Batching.MaxQueue != limit {
-				t.Errorf("%s: model %s has max_queue %d, the alert assumes %d", path, mod.Name, mod.Batching.MaxQueue, limit)
-			}
+	gm := readGatewayMetrics(t, filepath.Join(repoRoot, "proxy"))
+	for _, name := range []string{"infergate_queue_depth", "infergate_queue_capacity"} {
+		if d, ok := gm.defs[name]; !ok || !slices.Equal(d.labels, []string{"model"}) {
+			t.Errorf("the gateway does not export %s{model}", name)
 		}
 	}
 }

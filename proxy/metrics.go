@@ -60,7 +60,7 @@ func (m *metrics) request(route, model, code string, d time.Duration) {
 // latencyBuckets span 0.1ms to 10s: a cache hit to a long timeout.
 var latencyBuckets = prometheus.ExponentialBucketsRange(0.0001, 10, 20)
 
-func newMetrics(queueDepth func() map[string]int, l2Up func() (bool, bool)) *metrics {
+func newMetrics(queues func() map[string]queueStat, l2Up func() (bool, bool)) *metrics {
 	const ns = "infergate"
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
@@ -98,7 +98,11 @@ func newMetrics(queueDepth func() map[string]int, l2Up func() (bool, bool)) *met
 	m.reg.MustRegister(m.requests, m.duration, m.batchRows, m.batchTokens, m.padding,
 		m.cacheHits, m.cacheMisses, m.cacheErrors, m.backendReqs, m.backendDur, m.breakerState,
 		m.inFlight, m.reloads, m.rateLimited,
-		queueCollector{desc: prometheus.NewDesc(ns+"_queue_depth", "Texts waiting for a batch, per model.", []string{"model"}, nil), depth: queueDepth},
+		queueCollector{
+			depth:    prometheus.NewDesc(ns+"_queue_depth", "Texts waiting for a batch, per model.", []string{"model"}, nil),
+			capacity: prometheus.NewDesc(ns+"_queue_capacity", "Most texts the queue holds (batching.max_queue); past it requests get 429.", []string{"model"}, nil),
+			stats:    queues,
+		},
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Namespace: ns, Name: "cache_l2_up",
 			Help: "1 while the Redis L2 answers, 0 while it is down; absent without L2."}, func() float64 {
 			up, on := l2Up()
@@ -115,15 +119,19 @@ func newMetrics(queueDepth func() map[string]int, l2Up func() (bool, bool)) *met
 // queueCollector reads queue depths at scrape time from whatever pipelines
 // are live, so reloads need no bookkeeping.
 type queueCollector struct {
-	desc  *prometheus.Desc
-	depth func() map[string]int
+	depth, capacity *prometheus.Desc
+	stats           func() map[string]queueStat
 }
 
-func (q queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- q.desc }
+// queueStat is one model's queue depth and its limit.
+type queueStat struct{ depth, capacity int }
+
+func (q queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- q.depth; ch <- q.capacity }
 
 func (q queueCollector) Collect(ch chan<- prometheus.Metric) {
-	for model, n := range q.depth() {
-		ch <- prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, float64(n), model)
+	for model, s := range q.stats() {
+		ch <- prometheus.MustNewConstMetric(q.depth, prometheus.GaugeValue, float64(s.depth), model)
+		ch <- prometheus.MustNewConstMetric(q.capacity, prometheus.GaugeValue, float64(s.capacity), model)
 	}
 }
 

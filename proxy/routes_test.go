@@ -281,7 +281,7 @@ func TestOpsRoutes(t *testing.T) {
 
 	m := string(do(t, "GET", g.URL+"/metrics", nil).Body)
 	for _, name := range []string{
-		"infergate_requests_total", "infergate_request_duration_seconds", "infergate_queue_depth",
+		"infergate_requests_total", "infergate_request_duration_seconds", "infergate_queue_depth", "infergate_queue_capacity",
 		"infergate_batch_rows", "infergate_batch_tokens", "infergate_padding_ratio",
 		"infergate_cache_hits_total", "infergate_cache_misses_total", "infergate_backend_requests_total",
 		"infergate_backend_duration_seconds", "infergate_breaker_state", "infergate_backend_in_flight",

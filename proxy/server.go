@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg config.Config, opts Options) (*Server, error) 
 			TTL: cfg.CacheL2.TTL.D(), Timeout: cfg.CacheL2.Timeout.D(), Logger: log,
 		})
 	}
-	s.metrics = newMetrics(s.queueDepths, s.l2Up)
+	s.metrics = newMetrics(s.queueStats, s.l2Up)
 	g, err := s.build(ctx, cfg)
 	if err != nil {
 		s.closeRedis()
@@ -264,12 +264,25 @@ func (s *Server) modelNames() []string {
 }
 
 func (s *Server) queueDepths() map[string]int {
+	out := map[string]int{}
+	for name, q := range s.queueStats() {
+		out[name] = q.depth
+	}
+	return out
+}
+
+// queueStats reads each live model's queue depth and its limit
+// (batching.max_queue), so alerts need not hard-code the limit.
+func (s *Server) queueStats() map[string]queueStat {
 	s.genMu.RLock()
 	defer s.genMu.RUnlock()
-	out := map[string]int{}
+	out := map[string]queueStat{}
 	if s.gen != nil {
-		for name, p := range s.gen.pipelines {
-			out[name] = p.batcher.QueueDepth()
+		for i, name := range s.gen.order {
+			out[name] = queueStat{
+				depth:    s.gen.pipelines[name].batcher.QueueDepth(),
+				capacity: s.gen.cfg.Models[i].Batching.MaxQueue,
+			}
 		}
 	}
 	return out
