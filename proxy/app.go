@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"mime"
+	"net/url"
 	"os"
 	"path"
 	"runtime/debug"
@@ -167,6 +168,9 @@ func (s *Server) observe(c *fiber.Ctx, rid string, start time.Time) {
 	status := c.Response().StatusCode()
 	route := routeLabel(c)
 	model, _ := c.Locals(localModel).(string)
+	if model == "" && strings.HasPrefix(route, "/v2/models/:model") {
+		model = s.knownModel(c.Params("model"))
+	}
 	code := strconv.Itoa(status)
 	s.metrics.request(route, model, code, d)
 	if c.Locals(localInfer) != nil || strings.HasSuffix(route, "/infer") {
@@ -245,6 +249,21 @@ func msString(d time.Duration) string {
 
 // routeLabel is the matched route template, bounded for metrics: requests
 // that matched only the middleware are "unmatched", dashboard files "static".
+// knownModel returns name if the gateway serves such a model and "" otherwise,
+// so that metric labels taken from a path or an RPC never grow with what
+// clients send.
+func (s *Server) knownModel(name string) string {
+	if u, err := url.PathUnescape(name); err == nil {
+		name = u
+	}
+	for _, n := range s.modelNames() {
+		if n == name {
+			return n
+		}
+	}
+	return ""
+}
+
 func routeLabel(c *fiber.Ctx) string {
 	if c.Locals(localStatic) != nil {
 		return "static"

@@ -28,7 +28,7 @@ func (s *Server) newGRPCServer() *grpc.Server {
 	return grpc.NewServer(
 		grpc.ChainUnaryInterceptor(func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (res any, err error) {
 			start := time.Now()
-			defer func() { s.observeGRPC(info.FullMethod, err, time.Since(start)) }()
+			defer func() { s.observeGRPC(info.FullMethod, grpcModel(req), err, time.Since(start)) }()
 			ctx, cancel, err := s.grpcAdmit(ctx, info.FullMethod)
 			if err != nil {
 				return nil, err
@@ -80,9 +80,9 @@ func (s *Server) grpcAdmit(ctx context.Context, method string) (context.Context,
 
 // observeGRPC counts a gRPC call like observe counts an HTTP request: the
 // route label is the full method, the code the gRPC status code.
-func (s *Server) observeGRPC(method string, err error, d time.Duration) {
+func (s *Server) observeGRPC(method, model string, err error, d time.Duration) {
 	code := status.Code(err)
-	s.metrics.request(method, "", code.String(), d)
+	s.metrics.request(method, s.knownModel(model), code.String(), d)
 	if strings.HasSuffix(method, "/ModelInfer") {
 		s.window.request(d, code != codes.OK)
 	}
@@ -96,6 +96,18 @@ type streamWithContext struct {
 }
 
 func (s streamWithContext) Context() context.Context { return s.ctx }
+
+// grpcModel is the model a KServe v2 request names: model_name in
+// ModelInfer, name in ModelReady and ModelMetadata.
+func grpcModel(req any) string {
+	switch r := req.(type) {
+	case interface{ GetModelName() string }:
+		return r.GetModelName()
+	case interface{ GetName() string }:
+		return r.GetName()
+	}
+	return ""
+}
 
 func grpcKey(ctx context.Context) string {
 	md, _ := metadata.FromIncomingContext(ctx)

@@ -50,7 +50,7 @@ func TestKServeFrontendsReachThePool(t *testing.T) {
 			}
 			if url[:4] == "grpc" {
 				m := string(do(t, "GET", g.URL+"/metrics", nil).Body)
-				if !strings.Contains(m, `infergate_requests_total{code="OK",model="",route="/inference.GRPCInferenceService/ModelInfer"} 1`) {
+				if !strings.Contains(m, `infergate_requests_total{code="OK",model="m",route="/inference.GRPCInferenceService/ModelInfer"} 1`) {
 					t.Error("/metrics does not count the gRPC ModelInfer call")
 				}
 			}
@@ -104,5 +104,34 @@ func TestGRPCNeedsTheAPIKeysToo(t *testing.T) {
 		if got := status.Code(err); got != tt.want {
 			t.Errorf("%s: ModelReady = %v; want %v", tt.name, err, tt.want)
 		}
+	}
+}
+
+// TestKServeHTTPMetricsNameTheModel checks /v2/models/{m}/... requests are
+// counted under the model of their path, and that unknown names do not
+// become labels.
+func TestKServeHTTPMetricsNameTheModel(t *testing.T) {
+	g := startGateway(t, fakeConfig(t, 3, "a"), fakeFactory(map[string]*fakeRuntime{"a": newFakeRuntime(3, 4)}))
+	tests := []struct {
+		method, path string
+		body         any
+		want         string
+	}{
+		{"GET", "/v2/models/m", nil, `infergate_requests_total{code="200",model="m",route="/v2/models/:model"} 1`},
+		{"GET", "/v2/models/m/ready", nil, `infergate_requests_total{code="200",model="m",route="/v2/models/:model/ready"} 1`},
+		{"POST", "/v2/models/m/infer", `{"inputs":[]}`, `infergate_requests_total{code="400",model="m",route="/v2/models/:model/infer"} 1`},
+		{"GET", "/v2/models/nosuch", nil, `infergate_requests_total{code="404",model="",route="/v2/models/:model"} 1`},
+	}
+	for _, tt := range tests {
+		do(t, tt.method, g.URL+tt.path, tt.body)
+	}
+	m := string(do(t, "GET", g.URL+"/metrics", nil).Body)
+	for _, tt := range tests {
+		if !strings.Contains(m, tt.want) {
+			t.Errorf("%s %s: /metrics lacks %s", tt.method, tt.path, tt.want)
+		}
+	}
+	if strings.Contains(m, `model="nosuch"`) {
+		t.Error("an unknown model name became a metric label")
 	}
 }
