@@ -60,6 +60,7 @@ func TestLoadFileStartsFromDefaults(t *testing.T) {
 		{"cache size default", m.Cache.Size, 100000},
 		{"normalize default", m.Normalize, true},
 		{"backend timeout default", m.Backends[0].Timeout.D(), 5 * time.Second},
+		{"cache_l2 timeout default", cfg.CacheL2.Timeout.D(), 200 * time.Millisecond},
 	}
 	for _, c := range checks {
 		if c.got != c.want {

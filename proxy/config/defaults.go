@@ -28,7 +28,7 @@ func Default() Config {
 			ShutdownTimeout: Duration(30 * time.Second),
 		},
 		Models:  []Model{m},
-		CacheL2: CacheL2{TTL: Duration(10 * time.Minute), Timeout: Duration(50 * time.Millisecond)},
+		CacheL2: CacheL2{TTL: Duration(10 * time.Minute), Timeout: Duration(200 * time.Millisecond)},
 		Log:     Log{Level: "info", Format: "json"},
 	}
 }
