@@ -52,6 +52,11 @@ func TestErrorStatuses(t *testing.T) {
 		{"openai too many dims", "POST", "/v1/embeddings", `{"input": "a", "dimensions": 9}`, 400, "invalid_dimensions"},
 		{"tei too many dims", "POST", "/embed", `{"inputs": "a", "dimensions": 9}`, 400, "invalid_dimensions"},
 		{"tei bad pair", "POST", "/predict", `{"inputs": ["a", "b", "c"]}`, 400, "invalid_field"},
+		{"raw byte not UTF-8", "POST", "/v1/classify", "{\"inputs\": \"ab\xffcd\"}", 400, "invalid_json"},
+		{"lone high surrogate", "POST", "/v1/embed", `{"inputs": "ab\ud800cd"}`, 400, "invalid_json"},
+		{"lone low surrogate", "POST", "/v1/embeddings", `{"input": ["\udc00"]}`, 400, "invalid_json"},
+		{"high surrogate then not low", "POST", "/predict", `{"inputs": "\ud800\u0041"}`, 400, "invalid_json"},
+		{"surrogate in a key", "POST", "/tokenize", `{"inputs": "a", "\udbff": 1}`, 400, "invalid_json"},
 		{"stats bad window", "GET", "/v1/stats?window=0", ``, 400, "invalid_query"},
 		{"admin without keys file", "POST", "/admin/reload", ``, 403, "admin_disabled"},
 	}

@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"reflect"
+	"unicode/utf16"
 	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
@@ -90,10 +90,77 @@ func decodeBody(c *fiber.Ctx, v any) error {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return badRequest("empty_body", "the request body is empty; send a JSON object")
 	}
+	if err := checkUnicode(body); err != nil {
+		return err
+	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return badJSON(err) // trailing data is a syntax error too
 	}
 	return nil
+}
+
+// checkUnicode rejects what encoding/json would silently turn into U+FFFD:
+// bytes that are not UTF-8 and \u escapes of unpaired UTF-16 surrogates.
+// JSON text must be UTF-8 (RFC 8259), and a model fed replacement
+// characters answers for a text the client never sent.
+func checkUnicode(body []byte) error {
+	if !utf8.Valid(body) {
+		i := 0
+		for i < len(body) {
+			r, n := utf8.DecodeRune(body[i:])
+			if r == utf8.RuneError && n <= 1 {
+				break
+			}
+			i += n
+		}
+		return badRequest("invalid_json", "the body is not valid UTF-8 (byte %d); JSON must be UTF-8", i)
+	}
+	inString := false
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case c == '"':
+			inString = !inString
+		case c == '\\' && inString && i+1 < len(body):
+			i++ // the escaped byte: a quote or backslash here ends nothing
+			if body[i] != 'u' {
+				continue
+			}
+			r, ok := hex4(body[i+1:])
+			if !ok || !utf16.IsSurrogate(r) {
+				continue // a malformed escape is json.Unmarshal's to report
+			}
+			low, ok := rune(0), false
+			if r < 0xdc00 && i+6 < len(body) && body[i+5] == '\\' && body[i+6] == 'u' {
+				low, ok = hex4(body[i+7:])
+			}
+			if !ok || low < 0xdc00 || low > 0xdfff {
+				return badRequest("invalid_json", "unpaired UTF-16 surrogate \\u%04x at byte %d; JSON strings must be valid Unicode", r, i-1)
+			}
+			i += 10 // both escapes
+		}
+	}
+	return nil
+}
+
+// hex4 reads the 4 hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case 'a' <= c && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case 'A' <= c && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
 }
 
 func badJSON(err error) *apiError {
@@ -132,10 +199,6 @@ func checkInputs(ins []input, maxInputs int) error {
 		}
 		if in.Text == "" && !in.HasPair {
 			return badRequest("empty_input", "input %d is an empty string", i)
-		}
-		if !utf8.ValidString(in.Text) || !utf8.ValidString(in.Pair) {
-			return &apiError{Status: 422, Type: typeUnprocess, Code: "invalid_text",
-				Message: fmt.Sprintf("input %d is not valid UTF-8", i)}
 		}
 	}
 	return nil
