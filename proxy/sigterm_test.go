@@ -1,41 +1,19 @@
 package proxy_test
 
 import (
-	"bytes"
-	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/infergate/infergate/internal/gatewaytest"
 )
-
-// buildBinary compiles cmd/infergate into a temporary folder.
-func buildBinary(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "infergate")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/infergate")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
 
 // TestSIGTERMAnswersEveryRequestInFlight runs the real binary on the
 // reference model, reloads it with SIGHUP, queues requests behind a long max_delay, sends SIGTERM
@@ -50,7 +28,10 @@ func TestSIGTERMAnswersEveryRequestInFlight(t *testing.T) {
 		}
 		return a
 	}
-	addr := freeAddr(t)
+	addr, err := gatewaytest.FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfgPath := filepath.Join(t.TempDir(), "infergate.yaml")
 	yaml := fmt.Sprintf(`server: {http_addr: %q, grpc_addr: ""}
 models:
@@ -67,29 +48,16 @@ log: {level: warn}
 		t.Fatal(err)
 	}
 
-	bin := buildBinary(t)
-	var logs bytes.Buffer
-	cmd := exec.Command(bin, "serve", "--config", cfgPath)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	})
-	base := "http://" + addr
-	waitReady(t, base+"/readyz", exited, &logs)
+	var bin gatewaytest.Binary
+	t.Cleanup(func() { _ = bin.Remove() })
+	g := bin.StartTest(t, gatewaytest.Options{Config: cfgPath, HTTPAddr: addr})
+	base := g.URL()
 
 	// SIGHUP re-reads the file.
 	if err := os.WriteFile(cfgPath, []byte(strings.Replace(yaml, "max_batch_size: 256", "max_batch_size: 200", 1)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+	if err := g.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "max_batch_size 200 after SIGHUP", func() bool {
@@ -127,7 +95,7 @@ log: {level: warn}
 	}
 	time.Sleep(150 * time.Millisecond) // all sent, all waiting out max_delay
 	signalled := time.Now()
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := g.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < n; i++ {
@@ -142,12 +110,12 @@ log: {level: warn}
 		}
 	}
 	select {
-	case err := <-exited:
-		if err != nil {
-			t.Errorf("exit: %v\n%s", err, logs.String())
+	case <-g.Done():
+		if err := g.Err(); err != nil {
+			t.Errorf("exit: %v\n%s", err, g.Logs())
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("still running 20s after SIGTERM\n%s", logs.String())
+		t.Fatalf("still running 20s after SIGTERM\n%s", g.Logs())
 	}
 	if _, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		t.Error("the port still accepts connections after exit")
@@ -162,26 +130,5 @@ func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
 			t.Fatalf("no %s within %v", what, d)
 		}
 		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func waitReady(t *testing.T, url string, exited <-chan error, logs *bytes.Buffer) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	for {
-		select {
-		case err := <-exited:
-			t.Fatalf("the gateway exited before it was ready: %v\n%s", err, logs.String())
-		case <-ctx.Done():
-			t.Fatalf("not ready within a minute\n%s", logs.String())
-		case <-time.After(100 * time.Millisecond):
-		}
-		if res, err := http.Get(url); err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return
-			}
-		}
 	}
 }

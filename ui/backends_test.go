@@ -3,7 +3,6 @@ package ui_test
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -20,7 +19,7 @@ func TestBackendsShowOpenBreakerAfterReplicaFails(t *testing.T) {
 		t.Fatalf("breaker of %s before the failure = %q; want closed", backupName, got)
 	}
 
-	shared.b.stop(syscall.SIGKILL)
+	shared.b.Kill()
 	for i := range 6 {
 		body := map[string]any{"model": "remote", "inputs": []string{fmt.Sprintf("after the crash, request %d", i)}}
 		code, err := api(t.Context(), "POST", "/v1/classify", body, nil)

@@ -141,7 +141,7 @@ func TestAPIKeyUnlocksThePage(t *testing.T) {
 	defer cancel()
 	ctx, cancelT := context.WithTimeout(ctx, 60*time.Second)
 	defer cancelT()
-	must(t, chromedp.Do(ctx, chromedp.Navigate(shared.a.url+"/")))
+	must(t, chromedp.Do(ctx, chromedp.Navigate(shared.a.URL()+"/")))
 	status := `document.getElementById("classify-status").textContent`
 	waitFor(t, ctx, "the missing-key message", status+`.includes("needs a valid API key")`)
 

@@ -11,18 +11,16 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/infergate/infergate/internal/gatewaytest"
 )
 
 const (
@@ -35,112 +33,18 @@ const (
 
 // env is what needGateway sets up for the browser tests.
 type env struct {
-	root    string // repository root
-	bin     string // the built infergate binary
-	a, b    *gateway
+	bin     gatewaytest.Binary
+	a, b    *gatewaytest.Gateway
 	browser context.Context // chromedp allocator+browser; tests open tabs in it
 }
 
 var shared env // set once by needGateway, read-only afterwards
 
-// gateway is one running `infergate serve`.
-type gateway struct {
-	url  string
-	cmd  *exec.Cmd
-	logs *logBuffer
-	done chan struct{}
-}
-
-// logBuffer collects a gateway's output; tests read it while it grows.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freePort asks the kernel for a free loopback port.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// buildBinary builds cmd/infergate into dir.
-func buildBinary(root, dir string) (string, error) {
-	bin := filepath.Join(dir, "infergate")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/infergate")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./cmd/infergate: %w\n%s", err, out)
-	}
-	return bin, nil
-}
-
-// startGateway runs `infergate serve --config cfg` from the repository root
-// (so the project-local ONNX Runtime library is found) and waits until
-// /readyz answers 200.
-func startGateway(root, bin, cfg, url string) (*gateway, error) {
-	g := &gateway{url: url, logs: &logBuffer{}, done: make(chan struct{})}
-	g.cmd = exec.Command(bin, "serve", "--config", cfg)
-	g.cmd.Dir = root
-	g.cmd.Stdout = g.logs
-	g.cmd.Stderr = g.logs
-	if err := g.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start gateway: %w", err)
-	}
-	go func() { _ = g.cmd.Wait(); close(g.done) }()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		select {
-		case <-g.done:
-			return nil, fmt.Errorf("gateway exited during start-up: %s\n%s", g.cmd.ProcessState, g.logs)
-		case <-time.After(200 * time.Millisecond):
-		}
-		res, err := http.Get(url + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				return g, nil
-			}
-		}
-	}
-	g.stop(syscall.SIGKILL)
-	return nil, fmt.Errorf("gateway at %s not ready after 90s:\n%s", url, g.logs)
-}
-
-// stop signals the gateway and waits for it to exit (SIGKILL after 15s).
-func (g *gateway) stop(sig syscall.Signal) {
-	if g == nil {
-		return
-	}
-	_ = g.cmd.Process.Signal(sig)
-	select {
-	case <-g.done:
-	case <-time.After(15 * time.Second):
-		_ = g.cmd.Process.Kill()
-		<-g.done
-	}
-}
-
 // configs writes the key file and the two gateway configs. Gateway A serves
 // "langid" on ONNX Runtime in-process and "remote", whose only replica is
 // gateway B reached over the KServe v2 protocol (type triton). Gateway B
 // serves langid on ONNX Runtime. Killing B makes A's "remote" replica fail.
-func configs(root, dir string, portA, portB int) (cfgA, cfgB string, err error) {
+func configs(root, dir, addrA, addrB string) (cfgA, cfgB string, err error) {
 	keys := filepath.Join(dir, "keys.txt")
 	if err := os.WriteFile(keys, []byte(userKey+"\n"+adminKey+" admin\n"), 0o600); err != nil {
 		return "", "", err
@@ -152,7 +56,7 @@ func configs(root, dir string, portA, portB int) (cfgA, cfgB string, err error) 
     max_seq_len: 128`, filepath.Join(ref, "vocab.txt"), filepath.Join(ref, "labels.txt"))
 	onnx := fmt.Sprintf(`{name: local, type: onnx, model_path: %s, threads: 1}`, filepath.Join(ref, "1", "model.onnx"))
 	a := fmt.Sprintf(`server:
-  http_addr: 127.0.0.1:%d
+  http_addr: %s
   grpc_addr: ""
   api_keys_file: %s
 models:
@@ -165,18 +69,18 @@ models:
     # notices gateway B going away.
     breaker: {consecutive_failures: 3, open_timeout: 1h, probe_interval: 1h}
     backends:
-      - {name: %s, type: triton, url: "http://127.0.0.1:%d", model: langid, timeout: 2s}
+      - {name: %s, type: triton, url: "http://%s", model: langid, timeout: 2s}
 log: {level: warn}
-`, portA, keys, model, onnx, model, backupName, portB)
+`, addrA, keys, model, onnx, model, backupName, addrB)
 	b := fmt.Sprintf(`server:
-  http_addr: 127.0.0.1:%d
+  http_addr: %s
   grpc_addr: ""
 models:
   - name: langid%s
     backends:
       - %s
 log: {level: warn}
-`, portB, model, onnx)
+`, addrB, model, onnx)
 	cfgA, cfgB = filepath.Join(dir, "a.yaml"), filepath.Join(dir, "b.yaml")
 	if err := os.WriteFile(cfgA, []byte(a), 0o600); err != nil {
 		return "", "", err
@@ -232,7 +136,7 @@ func tab(t *testing.T, width, height int64, fragment string) context.Context {
 	t.Cleanup(cancelT)
 	must(t, chromedp.Do(ctx,
 		chromedp.EmulateViewport(width, height),
-		chromedp.Navigate(shared.a.url+"/"+fragment),
+		chromedp.Navigate(shared.a.URL()+"/"+fragment),
 		chromedp.WaitVisible(chromedp.ID("apikey")),
 		chromedp.SendKeys(chromedp.ID("apikey"), userKey),
 		chromedp.Reload(),
@@ -257,7 +161,7 @@ func gatewayLog() string {
 	if shared.a == nil {
 		return ""
 	}
-	s := shared.a.logs.String()
+	s := shared.a.Logs()
 	if len(s) > 2000 {
 		s = "…" + s[len(s)-2000:]
 	}
@@ -274,7 +178,7 @@ func api(ctx context.Context, method, path string, body, out any) (int, error) {
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, shared.a.url+path, rd)
+	req, err := http.NewRequestWithContext(ctx, method, shared.a.URL()+path, rd)
 	if err != nil {
 		return 0, err
 	}

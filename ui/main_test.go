@@ -4,15 +4,18 @@ package ui_test
 // start on first use and stop when every test has run.
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/infergate/infergate/internal/gatewaytest"
 )
 
 var updateScreenshots = flag.Bool("update-screenshots", false, "write ui/screenshots/*.png from the screenshot test")
@@ -84,35 +87,39 @@ func tearDown() {
 	}
 }
 
+// setUp starts gateways B and A from the repository root (so the
+// project-local ONNX Runtime library is found).
 func setUp(dir string) error {
 	root, err := filepath.Abs("..")
 	if err != nil {
 		return err
 	}
-	shared.root = root
-	if shared.bin, err = buildBinary(root, dir); err != nil {
-		return err
-	}
-	portA, err := freePort()
+	cleanups = append(cleanups, func() { _ = shared.bin.Remove() })
+	addrA, err := gatewaytest.FreeAddr()
 	if err != nil {
 		return err
 	}
-	portB, err := freePort()
+	addrB, err := gatewaytest.FreeAddr()
 	if err != nil {
 		return err
 	}
-	cfgA, cfgB, err := configs(root, dir, portA, portB)
+	cfgA, cfgB, err := configs(root, dir, addrA, addrB)
 	if err != nil {
 		return err
+	}
+	start := func(name, cfg, addr string) (*gatewaytest.Gateway, error) {
+		return shared.bin.Start(context.Background(), gatewaytest.Options{
+			Name: name, Config: cfg, HTTPAddr: addr, Dir: root, ReadyTimeout: 90 * time.Second,
+		})
 	}
 	// B first: A's "remote" replica must find it ready at start-up.
-	if shared.b, err = startGateway(root, shared.bin, cfgB, fmt.Sprintf("http://127.0.0.1:%d", portB)); err != nil {
-		return fmt.Errorf("gateway B: %w", err)
+	if shared.b, err = start("B", cfgB, addrB); err != nil {
+		return err
 	}
-	cleanups = append(cleanups, func() { shared.b.stop(syscall.SIGTERM) })
-	if shared.a, err = startGateway(root, shared.bin, cfgA, fmt.Sprintf("http://127.0.0.1:%d", portA)); err != nil {
-		return fmt.Errorf("gateway A: %w", err)
+	cleanups = append(cleanups, func() { _ = shared.b.Stop(15 * time.Second) })
+	if shared.a, err = start("A", cfgA, addrA); err != nil {
+		return err
 	}
-	cleanups = append(cleanups, func() { shared.a.stop(syscall.SIGTERM) })
+	cleanups = append(cleanups, func() { _ = shared.a.Stop(15 * time.Second) })
 	return nil
 }

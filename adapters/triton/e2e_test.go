@@ -12,16 +12,14 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/infergate/infergate/internal/gatewaytest"
 )
 
 // Files the gateways load, besides modelPath.
@@ -30,70 +28,17 @@ const (
 	labelsPath = repoModelDir + "/labels.txt"
 )
 
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
+// bin is the gateway binary every test here runs; TestMain removes it.
+var bin gatewaytest.Binary
 
-// infergateBinary builds cmd/infergate once for the whole test binary.
-func infergateBinary(t testing.TB) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "infergate-e2e-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "infergate")
-		out, err := exec.Command("go", "build", "-o", binPath, "github.com/infergate/infergate/cmd/infergate").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// freeAddr reserves a loopback port for a gateway to listen on.
-func freeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// gateway is one `infergate serve` process.
+// gateway is one `infergate serve` process on fixed addresses, so that a
+// test can kill it and start it again where its clients expect it.
 type gateway struct {
-	name      string
-	httpAddr  string
-	grpcAddr  string
-	bin, conf string
-	cmd       *exec.Cmd
-	waited    chan struct{}
-	log       *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	name     string
+	httpAddr string
+	grpcAddr string
+	conf     string
+	proc     *gatewaytest.Gateway
 }
 
 // backendYAML is one backends entry.
@@ -134,60 +79,32 @@ func gatewayConfig(t testing.TB, backends ...backendYAML) string {
 // startGateway runs `infergate serve` and waits until /readyz answers 200.
 func startGateway(t testing.TB, name, conf string) *gateway {
 	t.Helper()
-	g := &gateway{name: name, httpAddr: freeAddr(t), grpcAddr: freeAddr(t), bin: infergateBinary(t), conf: conf}
+	g := &gateway{name: name, httpAddr: freeAddr(t), grpcAddr: freeAddr(t), conf: conf}
 	g.start(t)
-	t.Cleanup(func() {
-		g.kill()
-		if t.Failed() {
-			t.Logf("gateway %s log:\n%s", g.name, g.log.String())
-		}
-	})
 	return g
 }
 
 func (g *gateway) start(t testing.TB) {
 	t.Helper()
-	g.log = &syncBuffer{}
-	g.cmd = exec.Command(g.bin, "serve", "--config", g.conf, "--http-addr", g.httpAddr, "--grpc-addr", g.grpcAddr)
-	g.cmd.Stdout, g.cmd.Stderr = g.log, g.log
-	if err := g.cmd.Start(); err != nil {
+	g.proc = bin.StartTest(t, gatewaytest.Options{
+		Name:     g.name,
+		Config:   g.conf,
+		HTTPAddr: g.httpAddr,
+		Args:     []string{"--http-addr", g.httpAddr, "--grpc-addr", g.grpcAddr},
+	})
+}
+
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := gatewaytest.FreeAddr()
+	if err != nil {
 		t.Fatal(err)
 	}
-	g.waited = make(chan struct{})
-	go func() { _ = g.cmd.Wait(); close(g.waited) }()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get("http://" + g.httpAddr + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		select {
-		case <-g.waited:
-			t.Fatalf("gateway %s exited: %s", g.name, g.log.String())
-		case <-time.After(50 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("gateway %s not ready after 60s: %s", g.name, g.log.String())
-		}
-	}
+	return addr
 }
 
 // kill ends the process abruptly (SIGKILL), as a crash would.
-func (g *gateway) kill() {
-	if g.cmd == nil || g.cmd.Process == nil {
-		return
-	}
-	select {
-	case <-g.waited:
-		return
-	default:
-	}
-	_ = g.cmd.Process.Signal(syscall.SIGKILL)
-	<-g.waited
-}
+func (g *gateway) kill() { g.proc.Kill() }
 
 func (g *gateway) url(path string) string { return "http://" + g.httpAddr + path }
 

@@ -3,7 +3,6 @@ package triton
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"testing"
 
 	"go.uber.org/goleak"
@@ -14,9 +13,7 @@ import (
 // date ticker (started by the in-process frontend) stays by design.
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binPath != "" {
-		_ = os.RemoveAll(filepath.Dir(binPath))
-	}
+	_ = bin.Remove()
 	if code == 0 {
 		if err := goleak.Find(goleak.IgnoreAnyFunction("github.com/valyala/fasthttp.updateServerDate.func1")); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
