@@ -76,9 +76,13 @@ const (
 	routeAdmin
 )
 
+// classify sees the path as the router matches it (case-insensitive,
+// trailing slashes optional), so /ADMIN/reload or /predict/ cannot reach a
+// handler as a public route.
 func classify(path string) routeClass {
+	path = strings.ToLower(strings.TrimRight(path, "/"))
 	switch {
-	case strings.HasPrefix(path, "/admin/"):
+	case path == "/admin", strings.HasPrefix(path, "/admin/"):
 		return routeAdmin
 	case strings.HasPrefix(path, "/v2/health/"):
 		return routePublic

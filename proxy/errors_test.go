@@ -141,6 +141,15 @@ func TestAuthAndRateLimit(t *testing.T) {
 		{"dashboard needs none", "GET", "/", nil, 200},
 		{"admin with user key", "POST", "/admin/reload", []string{"Authorization", "Bearer user-key"}, 403},
 		{"admin with admin key", "POST", "/admin/reload", []string{"Authorization", "Bearer root-key"}, 200},
+		// The router ignores case and trailing slashes; so must the auth.
+		{"admin upper case", "POST", "/ADMIN/reload", nil, 401},
+		{"admin trailing slash", "POST", "/admin/reload/", []string{"Authorization", "Bearer user-key"}, 403},
+		{"api upper case", "POST", "/V1/Classify", nil, 401},
+		{"tei trailing slash", "POST", "/predict/", nil, 401},
+		{"tei upper case", "POST", "/EMBED", nil, 401},
+		{"tei info", "GET", "/Info/", nil, 401},
+		{"kserve upper case", "POST", "/V2/models/m/infer", nil, 401},
+		{"kserve health stays public", "GET", "/v2/health/live/", nil, 200},
 	}
 	for _, tt := range tests {
 		r := do(t, tt.method, g.URL+tt.path, `{"inputs": "hello"}`, tt.header...)
