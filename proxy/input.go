@@ -36,7 +36,7 @@ func (t *texts) UnmarshalJSON(b []byte) error {
 		return nil
 	case '[':
 		var list []string
-		if err := json.Unmarshal(b, &list); err != nil {
+		if err := json.Unmarshal(b, &list); err != nil || containsNull(b) {
 			return invalid
 		}
 		*t = list
@@ -72,6 +72,28 @@ func jsonKind(b []byte) string {
 	default:
 		return "number"
 	}
+}
+
+// containsNull says whether a JSON value holds a null anywhere. Decoding a
+// list into Go slices turns a null element into "" or 0, so list inputs
+// check for it rather than run the model on text or ids nobody sent.
+func containsNull(b []byte) bool {
+	inString := false
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			inString = !inString
+		case '\\':
+			if inString {
+				i++
+			}
+		case 'n': // outside a string, only the literal null starts with n
+			if !inString {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func firstByte(b []byte) byte {

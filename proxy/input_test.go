@@ -39,3 +39,26 @@ func TestCheckUnicode(t *testing.T) {
 		})
 	}
 }
+
+func TestContainsNull(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want bool
+	}{
+		{`["a", "b"]`, false},
+		{`["null", "nn\"n"]`, false},
+		{`["a\\", "n"]`, false},
+		{`[1, 2, 3]`, false},
+		{`[[1], [2]]`, false},
+		{`["a", null]`, true},
+		{`[null]`, true},
+		{`[[1, null]]`, true},
+		{`["a\\", null]`, true},
+		{`["a\"", null]`, true},
+	}
+	for _, tt := range tests {
+		if got := containsNull([]byte(tt.raw)); got != tt.want {
+			t.Errorf("containsNull(%s) = %v; want %v", tt.raw, got, tt.want)
+		}
+	}
+}

@@ -99,7 +99,7 @@ func openAIInputs(raw json.RawMessage) ([]input, error) {
 		return nil, invalid
 	}
 	var items []json.RawMessage
-	if err := json.Unmarshal(raw, &items); err != nil {
+	if err := json.Unmarshal(raw, &items); err != nil || containsNull(raw) {
 		return nil, invalid
 	}
 	if len(items) == 0 {

@@ -32,7 +32,7 @@ func (p *predictInputs) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	var items []json.RawMessage
-	if err := json.Unmarshal(b, &items); err != nil || len(items) == 0 {
+	if err := json.Unmarshal(b, &items); err != nil || len(items) == 0 || containsNull(b) {
 		return invalid
 	}
 	seq := func(ss []string) (input, error) {
