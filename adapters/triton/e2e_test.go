@@ -46,7 +46,9 @@ type backendYAML struct{ name, typ, url string }
 
 // gatewayConfig writes a config serving langid from the given backends, with
 // the cache off (every request reaches a backend) and a breaker that opens
-// after 3 failures and tries again after 1 s.
+// after 3 failures and tries again after 1 s. Probes are slower than the
+// load's failures, so that the fault tests see the breaker, not a probe,
+// take a dead upstream out.
 func gatewayConfig(t testing.TB, backends ...backendYAML) string {
 	t.Helper()
 	abs := func(p string) string {
@@ -59,7 +61,7 @@ func gatewayConfig(t testing.TB, backends ...backendYAML) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "models:\n  - name: langid\n    tokenizer: %s\n    labels: %s\n", abs(vocabPath), abs(labelsPath))
 	b.WriteString("    cache: {size: 0}\n")
-	b.WriteString("    breaker: {consecutive_failures: 3, open_timeout: 1s, probe_interval: 200ms}\n")
+	b.WriteString("    breaker: {consecutive_failures: 3, open_timeout: 1s, probe_interval: 5s}\n")
 	b.WriteString("    backends:\n")
 	for _, be := range backends {
 		if be.typ == "onnx" {
