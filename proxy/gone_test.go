@@ -28,13 +28,15 @@ func TestAClientThatLeftIsNeverComputed(t *testing.T) {
 	fake := newFakeRuntime(3, 8)
 	cfg := fakeConfig(t, 3, "a")
 	cfg.Models[0].Cache.Size = 0
-	cfg.Models[0].Batching.MaxDelay = config.Duration(600 * time.Millisecond) // a partial batch waits
+	// A partial batch waits max_delay; it is long so that on a loaded 2-core
+	// machine the hang-up is seen well before the batch would run.
+	cfg.Models[0].Batching.MaxDelay = config.Duration(2 * time.Second)
 	g := startGateway(t, cfg, fakeFactory(map[string]*fakeRuntime{"a": fake}))
 
 	gone := rawPost(t, g.URL, "/v1/classify", `{"inputs": "nobody will read this"}`)
 	time.Sleep(100 * time.Millisecond)
 	gone.Close()
-	time.Sleep(time.Second) // past max_delay: the batch would have run by now
+	time.Sleep(2500 * time.Millisecond) // past max_delay: the batch would have run by now
 	if rows := fake.rows.Load(); rows != 0 {
 		t.Errorf("the model ran %d rows for a client that had left", rows)
 	}
@@ -44,7 +46,7 @@ func TestAClientThatLeftIsNeverComputed(t *testing.T) {
 	leaver := rawPost(t, g.URL, "/v1/classify", `{"inputs": "shared text"}`)
 	stayed := make(chan reply, 1)
 	go func() { stayed <- do(t, "POST", g.URL+"/v1/classify", `{"inputs": "shared text"}`) }()
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // both requests have joined the flight
 	leaver.Close()
 	if r := <-stayed; r.Status != http.StatusOK {
 		t.Errorf("the remaining client got %d %s; want 200", r.Status, r.Body)
