@@ -47,8 +47,9 @@ func (r *request) gone() bool {
 }
 
 // run is the actor: the only goroutine touching the queue. It dispatches a
-// batch whenever a slot is free and the queue holds a full batch, the oldest
-// request has waited MaxDelay, or the batcher is closing.
+// batch whenever a slot is free and no batch runs (unless HoldWhenIdle), the
+// queue holds a full batch, the oldest request has waited MaxDelay, or the
+// batcher is closing.
 func (b *Batcher) run() {
 	defer close(b.exited)
 	// The base context of every batch: cancelled only when Close gives up.
@@ -75,7 +76,7 @@ func (b *Batcher) run() {
 
 	for {
 		for inflight < b.cfg.MaxInFlight {
-			batch := b.next(&q, closing)
+			batch := b.next(&q, closing, inflight)
 			if batch == nil {
 				break
 			}
@@ -93,7 +94,7 @@ func (b *Batcher) run() {
 		}
 
 		// Wake up when the oldest request has waited MaxDelay, if a slot
-		// is free to take it then.
+		// is free to take it then (a batch runs, or next would have sent it).
 		var timerC <-chan time.Time
 		if !closing && len(q.reqs) > 0 && inflight < b.cfg.MaxInFlight {
 			at := q.reqs[0].enq.Add(b.cfg.MaxDelay)
@@ -141,9 +142,10 @@ func (b *Batcher) drainArrivals(q *queue) int {
 }
 
 // next takes the next batch off the queue, or returns nil when none should
-// leave yet: the oldest request has waited less than MaxDelay, the batcher
-// is not closing, and the batch it would seed could still grow.
-func (b *Batcher) next(q *queue, closing bool) []*request {
+// leave yet: inflight batches run (or HoldWhenIdle is set), the oldest
+// request has waited less than MaxDelay, the batcher is not closing, and the
+// batch it would seed could still grow.
+func (b *Batcher) next(q *queue, closing bool, inflight int) []*request {
 	q.trimFront()
 	if len(q.reqs) == 0 {
 		return nil
@@ -151,7 +153,8 @@ func (b *Batcher) next(q *queue, closing bool) []*request {
 	if len(q.reqs) > 2*b.cfg.MaxQueue {
 		q.compact() // abandoned entries pile up while every slot is busy
 	}
-	due := closing || !b.clock.Now().Before(q.reqs[0].enq.Add(b.cfg.MaxDelay))
+	idle := inflight == 0 && !b.cfg.HoldWhenIdle
+	due := closing || idle || !b.clock.Now().Before(q.reqs[0].enq.Add(b.cfg.MaxDelay))
 	if !due && !q.full(b.cfg.MaxBatchSize, b.cfg.MaxBatchTokens) {
 		return nil // cheap test: everything queued fits in one batch
 	}

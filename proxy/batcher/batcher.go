@@ -68,8 +68,16 @@ type Config struct {
 	// A single sequence longer than this is rejected as bad input.
 	MaxBatchTokens int
 	// MaxDelay is how long the oldest queued request may wait for company
-	// before a partial batch leaves (0: leave as soon as a slot is free).
+	// before a partial batch leaves, counted only while a batch is already
+	// running: when no batch runs, what is queued leaves at once (continuous
+	// batching), since on an idle runtime waiting only adds latency, and
+	// batches grow by themselves when load keeps every slot busy.
+	// 0: leave as soon as a slot is free.
 	MaxDelay time.Duration
+	// HoldWhenIdle makes a partial batch wait MaxDelay even when no batch
+	// runs: fuller batches at low load for a runtime whose cost per row falls
+	// with batch size, at the price of up to MaxDelay of latency per request.
+	HoldWhenIdle bool
 	// MaxQueue is the most requests waiting for a batch (default 1024).
 	MaxQueue int
 	// PadID fills padded positions of input_ids (attention mask 0, type 0).

@@ -44,7 +44,7 @@ func TestLimits(t *testing.T) {
 	for _, grouping := range []Grouping{ByLength, FIFO} {
 		t.Run(grouping.String(), func(t *testing.T) {
 			clock, r := newFakeClock(), &fakeRunner{}
-			cfg := Config{MaxBatchSize: 4, MaxBatchTokens: 40, MaxDelay: time.Hour, MaxInFlight: 1, Grouping: grouping}
+			cfg := Config{MaxBatchSize: 4, MaxBatchTokens: 40, MaxDelay: time.Hour, HoldWhenIdle: true, MaxInFlight: 1, Grouping: grouping}
 			b := New(cfg, r, WithClock(clock))
 			lens := []int{10, 3, 20, 7, 7, 40, 1, 12, 10, 10, 10, 10, 2, 39}
 			var outs []<-chan submitted
@@ -75,7 +75,7 @@ func TestLimits(t *testing.T) {
 func TestMaxDelay(t *testing.T) {
 	clock := newFakeClock()
 	r := &fakeRunner{started: make(chan adapters.Batch, 1)}
-	b := New(Config{MaxBatchSize: 8, MaxDelay: 10 * time.Millisecond}, r, WithClock(clock))
+	b := New(Config{MaxBatchSize: 8, MaxDelay: 10 * time.Millisecond, HoldWhenIdle: true}, r, WithClock(clock))
 	defer closeBatcher(t, b)
 
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 3), seqOf(2, 4), seqOf(3, 5)})
@@ -107,7 +107,7 @@ func TestMaxDelay(t *testing.T) {
 func TestFullBatchLeavesWithoutDelay(t *testing.T) {
 	clock := newFakeClock()
 	r := &fakeRunner{started: make(chan adapters.Batch, 2)}
-	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour}, r, WithClock(clock))
+	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour, HoldWhenIdle: true}, r, WithClock(clock))
 	defer closeBatcher(t, b)
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 3), seqOf(2, 3)})
 	if bt := <-r.started; bt.Rows != 2 {
@@ -125,7 +125,7 @@ func TestFullBatchLeavesWithoutDelay(t *testing.T) {
 func TestPartialBatchWaitsForCompany(t *testing.T) {
 	clock := newFakeClock()
 	r := &fakeRunner{started: make(chan adapters.Batch, 2)}
-	b := New(Config{MaxBatchSize: 8, MaxBatchTokens: 100, MaxDelay: 10 * time.Millisecond, MaxInFlight: 1}, r, WithClock(clock))
+	b := New(Config{MaxBatchSize: 8, MaxBatchTokens: 100, MaxDelay: 10 * time.Millisecond, HoldWhenIdle: true, MaxInFlight: 1}, r, WithClock(clock))
 	defer closeBatcher(t, b)
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 10), seqOf(2, 95)})
 	select {
@@ -164,7 +164,7 @@ func blockedBatcher(t *testing.T, cfg Config) (*Batcher, *fakeRunner, *fakeClock
 // paddedTokens runs a mixed workload queued behind a blocked batch and
 // returns the real and padded tokens of the batches formed from it.
 func paddedTokens(t *testing.T, grouping Grouping, lens []int) (real, padded int) {
-	cfg := Config{MaxBatchSize: 8, MaxBatchTokens: 1024, MaxDelay: time.Hour, Grouping: grouping}
+	cfg := Config{MaxBatchSize: 8, MaxBatchTokens: 1024, MaxDelay: time.Hour, HoldWhenIdle: true, Grouping: grouping}
 	b, r, _, release, first := blockedBatcher(t, cfg)
 	seqs := make([]Sequence, len(lens))
 	for i, n := range lens {
@@ -205,7 +205,7 @@ func TestGroupingReducesPadding(t *testing.T) {
 }
 
 func TestNoStarvation(t *testing.T) {
-	cfg := Config{MaxBatchSize: 4, MaxBatchTokens: 4096, MaxDelay: time.Hour}
+	cfg := Config{MaxBatchSize: 4, MaxBatchTokens: 4096, MaxDelay: time.Hour, HoldWhenIdle: true}
 	b, r, _, release, first := blockedBatcher(t, cfg)
 	// Three short texts, one long, then a stream of short ones: grouping
 	// alone would keep pairing short with short and leave the long one.
@@ -243,7 +243,7 @@ func rowsOf(batches []adapters.Batch) [][]int64 {
 }
 
 func TestQueueFull(t *testing.T) {
-	cfg := Config{MaxBatchSize: 1, MaxQueue: 2, MaxDelay: time.Hour}
+	cfg := Config{MaxBatchSize: 1, MaxQueue: 2, MaxDelay: time.Hour, HoldWhenIdle: true}
 	b, _, _, release, first := blockedBatcher(t, cfg)
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(2, 1), seqOf(3, 1)})
 	if got := b.QueueDepth(); got != 2 {
@@ -267,7 +267,7 @@ func TestQueueFull(t *testing.T) {
 }
 
 func TestDepartedRequestsAreNeverComputed(t *testing.T) {
-	cfg := Config{MaxBatchSize: 8, MaxDelay: time.Hour}
+	cfg := Config{MaxBatchSize: 8, MaxDelay: time.Hour, HoldWhenIdle: true}
 	b, r, _, release, first := blockedBatcher(t, cfg)
 
 	cancelled, cancel := context.WithCancel(context.Background())
@@ -321,7 +321,7 @@ func TestDepartedBetweenFormingAndRunning(t *testing.T) {
 func TestOutputsSplitPerRow(t *testing.T) {
 	clock := newFakeClock()
 	r := &fakeRunner{}
-	b := New(Config{MaxBatchSize: 3, MaxDelay: time.Hour, PadID: 7}, r, WithClock(clock))
+	b := New(Config{MaxBatchSize: 3, MaxDelay: time.Hour, HoldWhenIdle: true, PadID: 7}, r, WithClock(clock))
 	defer closeBatcher(t, b)
 	seqs := []Sequence{
 		{IDs: []int32{11, 12, 13}, TypeIDs: []int32{0, 1, 1}, Outputs: []string{adapters.Logits}},
@@ -412,7 +412,7 @@ func TestMalformedRunnerOutput(t *testing.T) {
 func TestRunnerErrorFailsEveryMember(t *testing.T) {
 	runnerErr := adapters.Errorf(adapters.KindUnavailable, "replica down")
 	r := &fakeRunner{err: runnerErr}
-	b := New(Config{MaxBatchSize: 3, MaxDelay: time.Hour}, r)
+	b := New(Config{MaxBatchSize: 3, MaxDelay: time.Hour, HoldWhenIdle: true}, r)
 	defer closeBatcher(t, b)
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 2), seqOf(2, 3), seqOf(3, 4)})
 	for i, ch := range outs {
@@ -425,7 +425,7 @@ func TestRunnerErrorFailsEveryMember(t *testing.T) {
 
 func TestRunnerPanicFailsTheBatchNotTheProcess(t *testing.T) {
 	r := &fakeRunner{onCall: func(context.Context, adapters.Batch) { panic("index out of range") }}
-	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour}, r)
+	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour, HoldWhenIdle: true}, r)
 	defer closeBatcher(t, b)
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 2), seqOf(2, 2)})
 	for i, ch := range outs {
@@ -478,7 +478,7 @@ func TestOneCallerLeavingDoesNotCancelTheBatch(t *testing.T) {
 		<-release
 		batchErr = ctx.Err()
 	}
-	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour}, r)
+	b := New(Config{MaxBatchSize: 2, MaxDelay: time.Hour, HoldWhenIdle: true}, r)
 	defer closeBatcher(t, b)
 	leaving, cancel := context.WithCancel(context.Background())
 	gone := submitInOrder(t, leaving, b, []Sequence{seqOf(1, 2)})[0]
@@ -504,7 +504,7 @@ func TestOneCallerLeavingDoesNotCancelTheBatch(t *testing.T) {
 func TestCloseFinishesQueuedWork(t *testing.T) {
 	clock := newFakeClock()
 	r := &fakeRunner{}
-	b := New(Config{MaxDelay: time.Hour}, r, WithClock(clock))
+	b := New(Config{MaxDelay: time.Hour, HoldWhenIdle: true}, r, WithClock(clock))
 	outs := submitInOrder(t, context.Background(), b, []Sequence{seqOf(1, 2), seqOf(2, 3)})
 	closeBatcher(t, b)
 	for _, ch := range outs {
@@ -521,7 +521,7 @@ func TestCloseFinishesQueuedWork(t *testing.T) {
 }
 
 func TestCloseGivesUpWhenItsContextEnds(t *testing.T) {
-	cfg := Config{MaxBatchSize: 1, MaxDelay: time.Hour}
+	cfg := Config{MaxBatchSize: 1, MaxDelay: time.Hour, HoldWhenIdle: true}
 	b, _, _, _, first := blockedBatcher(t, cfg) // never released
 	queued := submitInOrder(t, context.Background(), b, []Sequence{seqOf(2, 2)})[0]
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
