@@ -209,6 +209,9 @@ func (s *Server) writeError(c *fiber.Ctx, err error) error {
 	if ae.RetryAfter > 0 {
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(ae.RetryAfter))
 	}
+	if ae.Status == fiber.StatusUnauthorized { // RFC 9110: a 401 names its scheme
+		c.Set(fiber.HeaderWWWAuthenticate, `Bearer realm="infergate"`)
+	}
 	return c.Status(ae.Status).JSON(envelope{Error: envelopeBody{Message: ae.Message, Type: ae.Type, Code: ae.Code}})
 }
 

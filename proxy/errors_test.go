@@ -164,6 +164,9 @@ func TestAuthAndRateLimit(t *testing.T) {
 		if r.Status != tt.wantStatus {
 			t.Errorf("%s: %s %s = %d %s; want %d", tt.name, tt.method, tt.path, r.Status, r.Body, tt.wantStatus)
 		}
+		if got := r.Header.Get("WWW-Authenticate"); (r.Status == http.StatusUnauthorized) != strings.HasPrefix(got, "Bearer") {
+			t.Errorf("%s: %d with WWW-Authenticate %q; a 401, and only a 401, names the Bearer scheme", tt.name, r.Status, got)
+		}
 	}
 
 	// The user key has spent its burst of 2 above; the next is refused.
