@@ -3,7 +3,9 @@
 // budget counted as padded cost (rows x longest row), groups sequences of
 // similar length so a long text does not pad many short ones, never lets the
 // oldest request wait behind newer ones, and drops requests whose caller has
-// gone before they cost any inference.
+// gone before they cost any inference. Batching is continuous: a runtime with
+// no batch running takes what is queued at once, and batches grow from the
+// requests that arrive while every slot is busy.
 package batcher
 
 import (
