@@ -25,6 +25,22 @@ def table(m):
                 f"{m.get('batch', 64)} at learning rate {m.get('lr', 1e-3):g}, dropout "
                 f"{m.get('dropout', 0.1):g}, {m['seconds']} s of "
                 f"training on {m.get('threads', 1)} CPU thread(s) of a shared machine.")
+    if "test_prose" in m:
+        rows += ["", "Held-out description sentences (prose, not catalog strings; Romanian, Greek,",
+                 "Indonesian, Turkish and Vietnamese have few translated descriptions, so few rows):", "",
+                 "| language | all | 3+ words | (n) |", "|---|---:|---:|---:|"]
+        for lang, r in m["test_prose"].items():
+            name = "**all**" if lang == "*" else lang
+            rows.append(f"| {name} | {r['all']['accuracy']:.1%} | {r['long']['accuracy']:.1%} | "
+                        f"{r['long']['total']} |")
+    if "check" in m:
+        ck = m["check"]
+        rows += ["", f"Everyday-sentence check set (`deploy/training/checkset.jsonl`, written before "
+                 f"training): {ck['correct']}/{ck['total']} correct."]
+        misses = [r for r in ck["rows"] if r["label"] != r["predicted"]]
+        if misses:
+            rows.append("Misses: " + "; ".join(f"\"{r['text']}\" ({r['label']}, read as {r['predicted']})"
+                                               for r in misses) + ".")
     return "\n".join(rows)
 
 

@@ -11,7 +11,9 @@ import unittest
 
 import clean
 import dataset
+import descriptions
 import mo
+import prose
 
 
 def write_mo(path, entries, charset="UTF-8", order="<"):
@@ -148,6 +150,73 @@ class DatasetTest(unittest.TestCase):
             for t, lang in parts["train"]:
                 per_lang[lang] = per_lang.get(lang, 0) + 1
             self.assertEqual(set(per_lang.values()), {24})
+
+
+TRANSLATION = """Package: demo
+Description-md5: 0123
+Description-fr: outil de démonstration simple
+ Ce paquet fournit un outil. Il est très utile pour les tests !
+ .
+  verbatim --option ligne de code
+ .
+ * premier point de la liste.
+
+Package: other
+Description-md5: 4567
+Description-fr: autre paquet
+"""
+
+
+class DescriptionsTest(unittest.TestCase):
+    def test_paragraphs(self):
+        got = list(descriptions.paragraphs(TRANSLATION))
+        self.assertEqual(got, [
+            ("fr", ["outil de démonstration simple",
+                    "Ce paquet fournit un outil. Il est très utile pour les tests !",
+                    "premier point de la liste."]),
+            ("fr", ["autre paquet"])])
+
+    def test_sentences(self):
+        self.assertEqual(descriptions.sentences("Un deux. Trois quatre ! Cinq"),
+                         ["Un deux.", "Trois quatre !", "Cinq"])
+        self.assertEqual(descriptions.sentences("这是一个。那是两个。"), ["这是一个。", "那是两个。"])
+
+    def test_collect(self):
+        with tempfile.TemporaryDirectory() as d:
+            for name, text in (("x_i18n_Translation-fr", TRANSLATION),
+                               ("x_i18n_Translation-pt%5fBR", TRANSLATION.replace("-fr:", "-pt_BR:"))):
+                with open(os.path.join(d, name), "w", encoding="utf-8") as f:
+                    f.write(text)
+            found = descriptions.collect(d, {"fr", "pt"})
+            self.assertIn(clean.key("Ce paquet fournit un outil."), found["fr"])
+            self.assertIn(clean.key("Ce paquet fournit un outil."), found["pt"])  # pt_BR merges into pt
+            self.assertIn(clean.key("autre paquet"), found["fr"])  # short descriptions count
+            self.assertFalse(any("verbatim" in s for s in found["fr"].values()))
+
+
+class AugmentTest(unittest.TestCase):
+    def test_variants_come_from_the_text(self):
+        import random
+        rng = random.Random(1)
+        text = "Impossible d'ouvrir le fichier demandé par l'utilisateur"
+        words = set(clean.key(text).split())
+        spans = 0
+        for _ in range(200):
+            v = prose.augment(text, rng)
+            self.assertTrue(v)
+            self.assertTrue(set(clean.key(v).split()) <= words, v)
+            spans += len(v.split()) < len(text.split())
+        self.assertGreater(spans, 50)
+        self.assertLess(spans, 150)
+
+    def test_cjk_span(self):
+        import random
+        rng = random.Random(2)
+        text = "無法開啟檔案因為權限不足"
+        for _ in range(50):
+            v = prose.augment(text, rng)
+            self.assertIn(v, text)
+            self.assertGreaterEqual(len(v), 3)
 
 
 class ExportTest(unittest.TestCase):

@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--dropout", type=float, default=0.0,
                     help="hidden and attention dropout (the small model underfits: 0 trains best)")
     ap.add_argument("--seed", type=int, default=13)
+    ap.add_argument("--check", help="JSON lines {text, label} of everyday sentences, reported one by one")
     args = ap.parse_args()
 
     random.seed(args.seed)
@@ -182,6 +183,24 @@ def main():
     texts, rows, g = splits["test"]
     rep = report(texts, g, predict(model, rows), labels)
     print_report("test", rep)
+    extra = {}
+    prose_path = os.path.join(args.data, "test-prose.jsonl")
+    if os.path.exists(prose_path):
+        prose = read_jsonl(prose_path)
+        p = predict(model, tokenize(args.tokenize, [r["text"] for r in prose]))
+        extra["test_prose"] = report([r["text"] for r in prose], [index[r["label"]] for r in prose],
+                                     p, labels)
+        print_report("test-prose", extra["test_prose"])
+    if args.check:
+        check = read_jsonl(args.check)
+        p = predict(model, tokenize(args.tokenize, [r["text"] for r in check]))
+        rows = [{"text": r["text"], "label": r["label"], "predicted": labels[q]} for r, q in zip(check, p)]
+        ok = sum(r["label"] == r["predicted"] for r in rows)
+        for r in rows:
+            print(f"check: {'ok  ' if r['label'] == r['predicted'] else 'MISS'} {r['label']} -> "
+                  f"{r['predicted']}  {r['text']}")
+        print(f"check: {ok}/{len(rows)} correct")
+        extra["check"] = {"correct": ok, "total": len(rows), "rows": rows}
     os.makedirs(args.out, exist_ok=True)
     torch.save({"config": cfg.__dict__, "labels": labels, "quantized": True,
                 "state_dict": model.state_dict()}, os.path.join(args.out, "model.pt"))
@@ -189,7 +208,7 @@ def main():
     with open(os.path.join(args.out, "metrics.json"), "w") as f:
         json.dump({"test": rep, "examples": counts, "epochs": args.epochs, "steps": total,
                    "batch": args.batch, "lr": args.lr, "dropout": args.dropout, "threads": args.threads,
-                   "seconds": round(time.time() - t0)}, f, indent=1)
+                   "seconds": round(time.time() - t0), **extra}, f, indent=1)
 
 
 if __name__ == "__main__":
