@@ -127,9 +127,7 @@ func (s *Server) buildPipeline(ctx context.Context, mc config.Model) (*pipeline,
 		PadID:          int64(tok.PadID()),
 		Timeout:        mc.Batching.Timeout.D(),
 		MaxInFlight:    max(2, 2*len(replicas)),
-		// Until config has a batching.hold_when_idle switch, keep the old
-		// rule (max_delay also holds a request on an idle runtime).
-		HoldWhenIdle: true,
+		HoldWhenIdle:   mc.Batching.HoldWhenIdle,
 	}, pl, batcher.WithObserver(obs), batcher.WithLogger(s.log.With(zap.String("model", mc.Name))))
 	p.cache = s.cacheFor(mc, obs)
 	return p, nil

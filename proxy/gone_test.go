@@ -31,6 +31,7 @@ func TestAClientThatLeftIsNeverComputed(t *testing.T) {
 	// A partial batch waits max_delay; it is long so that on a loaded 2-core
 	// machine the hang-up is seen well before the batch would run.
 	cfg.Models[0].Batching.MaxDelay = config.Duration(2 * time.Second)
+	cfg.Models[0].Batching.HoldWhenIdle = true
 	g := startGateway(t, cfg, fakeFactory(map[string]*fakeRuntime{"a": fake}))
 
 	gone := rawPost(t, g.URL, "/v1/classify", `{"inputs": "nobody will read this"}`)

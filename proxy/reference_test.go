@@ -106,6 +106,7 @@ func sameScores(t *testing.T, what string, got, want scores) {
 func TestScoresDoNotDependOnBatching(t *testing.T) {
 	cfg := referenceConfig(t)
 	cfg.Models[0].Batching.MaxDelay = config.Duration(5 * time.Millisecond)
+	cfg.Models[0].Batching.HoldWhenIdle = true // texts must share batches
 	g := startGateway(t, cfg, onnxFactory)
 
 	alone := make([]scores, len(consistencyTexts))

@@ -38,7 +38,7 @@ models:
   - name: langid
     tokenizer: %s
     labels: %s
-    batching: {max_batch_size: 256, max_delay: 400ms}
+    batching: {max_batch_size: 256, max_delay: 400ms, hold_when_idle: true}
     cache: {size: 0}
     backends:
       - {name: local, type: onnx, model_path: %s, threads: 1}

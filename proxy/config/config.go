@@ -87,8 +87,15 @@ type Batching struct {
 	MaxBatchSize int `yaml:"max_batch_size" json:"max_batch_size"`
 	// MaxBatchTokens bounds the padded cost of a batch (rows x longest row).
 	MaxBatchTokens int `yaml:"max_batch_tokens" json:"max_batch_tokens"`
-	// MaxDelay is how long the first request of a batch may wait for company.
+	// MaxDelay is how long a partial batch may wait for company while another
+	// batch is running. An idle runtime takes queued requests at once
+	// (continuous batching): batches grow from requests that arrive while
+	// every slot is busy. Raise it only for runtimes that get clearly cheaper
+	// per row in bigger batches (a GPU).
 	MaxDelay Duration `yaml:"max_delay" json:"max_delay"`
+	// HoldWhenIdle makes MaxDelay hold requests on an idle runtime too:
+	// fuller batches at low load for up to MaxDelay more latency.
+	HoldWhenIdle bool `yaml:"hold_when_idle" json:"hold_when_idle"`
 	// MaxQueue is the most queued texts; beyond it requests get 429.
 	MaxQueue int `yaml:"max_queue" json:"max_queue"`
 	// Timeout bounds one backend call for a batch.
