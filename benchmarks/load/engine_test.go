@@ -138,16 +138,26 @@ func TestOpenLoopHoldsRate(t *testing.T) {
 	}
 }
 
-// stallServer answers in about 1ms except during [stallAt, stallAt+stall)
-// after it starts, when every request waits until the stall ends, like a
-// server frozen by a pause.
+// stallServer answers in about 1ms, except that the first request to arrive
+// stallAt or later after it starts freezes it for stall: that request and
+// every one arriving before the freeze ends wait until it ends, like a server
+// stopped by a pause. Starting the freeze at a request, not at a clock time,
+// makes its full length visible however late a loaded machine sends.
 func stallServer(t *testing.T, stallAt, stall time.Duration) *httptest.Server {
 	t.Helper()
 	start := time.Now()
+	var mu sync.Mutex
+	var frozenUntil time.Time
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		since := time.Since(start)
-		if since >= stallAt && since < stallAt+stall {
-			time.Sleep(stallAt + stall - since)
+		now := time.Now()
+		mu.Lock()
+		if frozenUntil.IsZero() && now.Sub(start) >= stallAt {
+			frozenUntil = now.Add(stall)
+		}
+		until := frozenUntil
+		mu.Unlock()
+		if now.Before(until) {
+			time.Sleep(until.Sub(now))
 		} else {
 			time.Sleep(time.Millisecond)
 		}
